@@ -1,0 +1,21 @@
+package dev.clustermaster.core;
+
+import java.util.List;
+
+/**
+ * Immutable picture of the whole cluster at one moment.
+ *
+ * @param masterPid      pid of the master
+ * @param desiredSize    how many workers the master is keeping
+ * @param phase          "starting", "running", "restarting", "stopping"
+ * @param workers        live workers, ordered by slot then id
+ * @param restartProgress human text such as "restarting 2/4", or empty
+ * @param failingSlots   slots in crash backoff (each crashed repeatedly before becoming healthy)
+ */
+public record ClusterSnapshot(int masterPid, int desiredSize, String phase, List<WorkerView> workers,
+                              String restartProgress, List<Integer> failingSlots) {
+
+    public long readyCount() {
+        return workers.stream().filter(w -> w.state() == WorkerState.READY).count();
+    }
+}
