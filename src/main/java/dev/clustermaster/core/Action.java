@@ -1,0 +1,26 @@
+package dev.clustermaster.core;
+
+/** What the core asks the runtime to do. */
+public sealed interface Action {
+
+    /** Start a worker process for this slot; answer with {@link Event.Spawned} or {@link Event.SpawnFailed}. */
+    record Spawn(long workerId, int slot, int restarts) implements Action {}
+
+    /** Send a signal to the process group led by pid (a worker and everything it started). */
+    record SignalGroup(long workerId, int pid, int signal) implements Action {}
+
+    /** A worker is gone for good: release what the runtime holds for it (channels, sockets). */
+    record Forget(long workerId) implements Action {}
+
+    /** Send a state to systemd (sd_notify). {@code reloading} asks the runtime to add MONOTONIC_USEC. */
+    record Notify(String state, boolean reloading) implements Action {}
+
+    record Log(Level level, String message) implements Action {}
+
+    record Reply(long requestId, boolean ok, String message) implements Action {}
+
+    /** Every worker is gone after a quit: the master exits with this code. */
+    record ExitMaster(int code) implements Action {}
+
+    enum Level { DEBUG, INFO, WARN, ERROR }
+}

@@ -1,0 +1,40 @@
+package dev.clustermaster.core;
+
+/** Everything that can happen to the master. The runtime turns OS facts into these; the core decides. */
+public sealed interface Event {
+
+    /** Time passed; lets deadlines (grace, stop timeout, backoff) fire. */
+    record Tick() implements Event {}
+
+    record Spawned(long workerId, int pid) implements Event {}
+
+    record SpawnFailed(long workerId, String error) implements Event {}
+
+    /** The worker's main process was reaped. exitCode is -1 when it was killed by {@code signal}. */
+    record Exited(long workerId, int exitCode, int signal) implements Event {}
+
+    /** The worker said READY=1. */
+    record Ready(long workerId) implements Event {}
+
+    /** A signal reached the master: HUP, INT, TERM, TTIN, TTOU. */
+    record SignalReceived(String name) implements Event {}
+
+    /** A command from the API or a control surface; {@code requestId} is echoed in the {@link Action.Reply}. */
+    record Command(long requestId, Request request) implements Event {}
+
+    sealed interface Request {}
+
+    record Resize(int size) implements Request {}
+
+    record Restart() implements Request {}
+
+    record Quit() implements Request {}
+
+    record QuitHard() implements Request {}
+
+    /** Gracefully stop the current workers; their slots start fresh ones. */
+    record StopWorkers() implements Request {}
+
+    /** Send a signal to the process groups of one slot's workers, or all when slot is null. */
+    record SignalWorkers(Integer slot, int signal, String signalName) implements Request {}
+}
