@@ -1,0 +1,46 @@
+package dev.clustermaster.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point: {@code cluster-master run ...} starts a master, {@code cluster-master ctl ...} talks to one. */
+@Command(name = "cluster-master",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Runs and supervises a set of worker processes: rolling restarts, shared listening sockets, "
+                + "a control REPL on a unix socket, systemd integration.",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success (or a graceful quit)", "1:hard quit or runtime failure", "2:bad usage or configuration"})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        // ctl registered once control/CtlCommand lands
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run or ctl");
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"cluster-master " + (v == null ? "dev" : v)};
+        }
+    }
+}

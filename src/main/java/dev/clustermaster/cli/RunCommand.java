@@ -1,0 +1,197 @@
+package dev.clustermaster.cli;
+
+import dev.clustermaster.config.Config;
+import dev.clustermaster.config.ConfigException;
+import dev.clustermaster.config.ConfigLoader;
+import dev.clustermaster.config.Words;
+import dev.clustermaster.runtime.ClusterMaster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code cluster-master run}: starts a master in the foreground and exits with its exit code. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Start a master and its workers in the foreground (under systemd: Type=notify).",
+        footerHeading = "%nEnvironment:%n",
+        footer = {"  Every setting can also come from CM_<KEY> (CM_SIZE, CM_EXEC, CM_READY_GRACE, ...) or a --config",
+                "  properties file (size=4, exec=..., env.NAME=value). MAX_CHILD_PROCESSES / CM_MAX_CHILD_PROCESSES cap",
+                "  the size, CM_WEBSERVER_PORT sets --http-port, CLUSTER_MASTER_REPL sets --repl.",
+                "  Command line > environment > config file > defaults.",
+                "",
+                "Signals: HUP rolling restart, INT/TERM graceful quit (second INT: hard quit), TTIN/TTOU one worker more/less."})
+public final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (keys as in the man page).")
+    Path configFile;
+
+    @Option(names = "--name", paramLabel = "APP", description = "Service name: the REPL lives at /run/APP/cluster-master.sock (default: cluster-master).")
+    String name;
+
+    @Option(names = "--exec", paramLabel = "CMD", description = "Program each worker runs (found in PATH); its arguments follow --.")
+    String exec;
+
+    @Option(names = "--main", paramLabel = "CLASS", description = "Java main class each worker runs in its own JVM.")
+    String mainClass;
+
+    @Option(names = "--classpath", paramLabel = "CP", description = "Class path of --main workers (default: the master's).")
+    String classpath;
+
+    @Option(names = "--jvm-arg", paramLabel = "ARG", description = "JVM option for --main workers (repeatable).")
+    List<String> jvmArgs;
+
+    @Option(names = {"-n", "--size"}, paramLabel = "N", description = "Number of workers (default: CPUs, capped by MAX_CHILD_PROCESSES and the cgroup memory limit / --worker-memory).")
+    String size;
+
+    @Option(names = "--max-children", paramLabel = "N", description = "Upper bound for the size (MAX_CHILD_PROCESSES).")
+    String maxChildren;
+
+    @Option(names = "--worker-memory", paramLabel = "SIZE", description = "Memory budget per worker used for the default size (default 512M).")
+    String workerMemory;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Extra environment for workers (repeatable).")
+    Map<String, String> env;
+
+    @Option(names = "--silent", description = "Capture worker stdout/stderr and log it with the worker id (default: workers inherit them).")
+    Boolean silent;
+
+    @Option(names = "--no-signals", description = "Do not handle HUP/INT/TERM/TTIN/TTOU.")
+    boolean noSignals;
+
+    @Option(names = "--ready", paramLabel = "MODE", description = "notify: ready on READY=1 only (default for --main); grace: READY=1 or --ready-grace uptime (default for --exec).")
+    String ready;
+
+    @Option(names = "--ready-grace", paramLabel = "DURATION", description = "Uptime after which a non-notifying worker is ready (default 1s).")
+    String readyGrace;
+
+    @Option(names = "--ready-timeout", paramLabel = "DURATION", description = "How long a notifying worker may take to become ready (default 60s).")
+    String readyTimeout;
+
+    @Option(names = "--stop-timeout", paramLabel = "DURATION", description = "SIGTERM to SIGKILL (default 10s).")
+    String stopTimeout;
+
+    @Option(names = "--surge", paramLabel = "N", description = "Slots replaced at once in a rolling restart (default 1).")
+    String surge;
+
+    @Option(names = "--backoff-initial", paramLabel = "DURATION", description = "First delay of a crash loop (default 500ms).")
+    String backoffInitial;
+
+    @Option(names = "--backoff-max", paramLabel = "DURATION", description = "Longest delay of a crash loop (default 30s).")
+    String backoffMax;
+
+    @Option(names = "--listen", paramLabel = "SPEC", description = "Listening socket shared with workers: tcp://127.0.0.1:8080, tcp://[::1]:8080, unix:/run/app/http.sock (repeatable).")
+    List<String> listen;
+
+    @Option(names = "--reuse-port", description = "Bind nothing in the master; workers bind with SO_REUSEPORT themselves.")
+    Boolean reusePort;
+
+    @Option(names = "--runtime-dir", paramLabel = "DIR", description = "Where sockets live (default: $RUNTIME_DIRECTORY, /run/APP, or a private temp dir).")
+    String runtimeDir;
+
+    @Option(names = "--repl", paramLabel = "PATH|false", description = "Control socket path, or false to disable it.")
+    String repl;
+
+    @Option(names = "--repl-group", paramLabel = "GROUP", description = "Group allowed to use the control socket (mode 0660).")
+    String replGroup;
+
+    @Option(names = "--repl-tcp", paramLabel = "HOST:PORT", description = "Also serve the REPL on TCP (no peer check: keep it on loopback).")
+    String replTcp;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP status port (off by default).")
+    String httpPort;
+
+    @Option(names = "--http-address", paramLabel = "ADDR", description = "HTTP status address (default 127.0.0.1).")
+    String httpAddress;
+
+    @Option(names = "--no-pdeathsig", description = "Do not ask the kernel to SIGTERM workers when the master dies.")
+    boolean noPdeathsig;
+
+    @Parameters(paramLabel = "ARGS", description = "Arguments for each worker (after --).")
+    List<String> args;
+
+    @Override
+    public Integer call() {
+        Config config;
+        try {
+            config = new ConfigLoader().load(configFile, System.getenv(), settings()).build();
+        } catch (ConfigException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        log.debug("{}", config);
+        ClusterMaster master;
+        try {
+            master = ClusterMaster.start(config);
+        } catch (IOException | RuntimeException e) {
+            log.error("cannot start: {}", e.getMessage());
+            return 1;
+        }
+        return master.exitCode().join();
+    }
+
+    /** The options given, as config keys, so the command line overrides environment and file the same way. */
+    Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        put(s, "name", name);
+        if (exec != null) {
+            s.put("exec", Words.join(List.of(exec)));
+        }
+        put(s, "main", mainClass);
+        put(s, "classpath", classpath);
+        if (jvmArgs != null) {
+            s.put("jvm.args", Words.join(jvmArgs));
+        }
+        put(s, "size", size);
+        put(s, "max.children", maxChildren);
+        put(s, "worker.memory", workerMemory);
+        if (env != null) {
+            env.forEach((k, v) -> s.put("env." + k, v));
+        }
+        put(s, "silent", silent == null ? null : silent.toString());
+        if (noSignals) {
+            s.put("signals", "false");
+        }
+        put(s, "ready", ready);
+        put(s, "ready.grace", readyGrace);
+        put(s, "ready.timeout", readyTimeout);
+        put(s, "stop.timeout", stopTimeout);
+        put(s, "surge", surge);
+        put(s, "backoff.initial", backoffInitial);
+        put(s, "backoff.max", backoffMax);
+        if (listen != null) {
+            s.put("listen", String.join(",", listen));
+        }
+        put(s, "reuse.port", reusePort == null ? null : reusePort.toString());
+        put(s, "runtime.dir", runtimeDir);
+        put(s, "repl", repl);
+        put(s, "repl.group", replGroup);
+        put(s, "repl.tcp", replTcp);
+        put(s, "http.port", httpPort);
+        put(s, "http.address", httpAddress);
+        if (noPdeathsig) {
+            s.put("pdeathsig", "false");
+        }
+        if (args != null && !args.isEmpty()) {
+            s.put("args", Words.join(args));
+        }
+        return s;
+    }
+
+    private static void put(Map<String, String> s, String key, String value) {
+        if (value != null) {
+            s.put(key, value);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package dev.clustermaster.config;
+
+import dev.clustermaster.core.Backoff;
+import dev.clustermaster.core.Policy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * Everything a master needs to run, validated. Build one with {@link #builder()} (library use)
+ * or {@link ConfigLoader} (CLI, environment, properties file).
+ */
+public final class Config {
+
+    private final String name;
+    private final List<String> exec;
+    private final String mainClass;
+    private final String classpath;
+    private final List<String> jvmArgs;
+    private final String javaBin;
+    private final List<String> args;
+    private final Map<String, String> env;
+    private final int size;
+    private final int maxSize;
+    private final boolean silent;
+    private final boolean signals;
+    private final Policy policy;
+    private final List<String> listen;
+    private final boolean reusePort;
+    private final Path runtimeDir;
+    private final boolean repl;
+    private final Path replSocket;
+    private final String replGroup;
+    private final String replTcp;
+    private final Integer httpPort;
+    private final String httpAddress;
+    private final boolean parentDeathSignal;
+    private final BiFunction<WorkerInfo, String, String> onMessage;
+
+    private Config(Builder b) {
+        this.name = b.name;
+        this.exec = List.copyOf(b.exec);
+        this.mainClass = b.mainClass;
+        this.classpath = b.classpath;
+        this.jvmArgs = List.copyOf(b.jvmArgs);
+        this.javaBin = b.javaBin;
+        this.args = List.copyOf(b.args);
+        this.env = Map.copyOf(b.env);
+        this.size = b.size;
+        this.maxSize = b.maxSize;
+        this.silent = b.silent;
+        this.signals = b.signals;
+        this.policy = new Policy(b.requireNotify, b.readyGraceMillis, b.readyTimeoutMillis, b.stopTimeoutMillis,
+                b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis);
+        this.listen = List.copyOf(b.listen);
+        this.reusePort = b.reusePort;
+        this.runtimeDir = b.runtimeDir;
+        this.repl = b.repl;
+        this.replSocket = b.replSocket;
+        this.replGroup = b.replGroup;
+        this.replTcp = b.replTcp;
+        this.httpPort = b.httpPort;
+        this.httpAddress = b.httpAddress;
+        this.parentDeathSignal = b.parentDeathSignal;
+        this.onMessage = b.onMessage;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The worker's argv before the master adds anything (java launcher for a main class, else exec + args). */
+    public List<String> workerArgv() {
+        List<String> argv = new ArrayList<>();
+        if (mainClass != null) {
+            argv.add(javaBin);
+            argv.addAll(jvmArgs);
+            argv.add("-cp");
+            argv.add(classpath);
+            argv.add("dev.clustermaster.worker.WorkerMain");
+            argv.add(mainClass);
+        } else {
+            argv.addAll(exec);
+        }
+        argv.addAll(args);
+        return argv;
+    }
+
+    public boolean javaWorker() {
+        return mainClass != null;
+    }
+
+    public String name() { return name; }
+    public List<String> exec() { return exec; }
+    public String mainClass() { return mainClass; }
+    public List<String> args() { return args; }
+    public Map<String, String> env() { return env; }
+    public int size() { return size; }
+    public int maxSize() { return maxSize; }
+    public boolean silent() { return silent; }
+    public boolean signals() { return signals; }
+    public Policy policy() { return policy; }
+    public List<String> listen() { return listen; }
+    public boolean reusePort() { return reusePort; }
+    public Path runtimeDir() { return runtimeDir; }
+    public boolean repl() { return repl; }
+    public Path replSocket() { return replSocket == null ? runtimeDir.resolve("cluster-master.sock") : replSocket; }
+    public String replGroup() { return replGroup; }
+    public String replTcp() { return replTcp; }
+    public Integer httpPort() { return httpPort; }
+    public String httpAddress() { return httpAddress; }
+    public boolean parentDeathSignal() { return parentDeathSignal; }
+    public BiFunction<WorkerInfo, String, String> onMessage() { return onMessage; }
+
+    @Override
+    public String toString() {
+        return "Config{name=" + name + ", worker=" + workerArgv() + ", size=" + size + ", max=" + maxSize
+                + ", silent=" + silent + ", signals=" + signals + ", policy=" + policy + ", listen=" + listen
+                + ", runtimeDir=" + runtimeDir + ", repl=" + (repl ? replSocket() : "off")
+                + (httpPort != null ? ", http=" + httpAddress + ":" + httpPort : "") + "}";
+    }
+
+    /** Library-friendly builder; {@link #build()} validates. */
+    public static final class Builder {
+        private String name = "cluster-master";
+        private List<String> exec = List.of();
+        private String mainClass;
+        private String classpath = System.getProperty("java.class.path");
+        private List<String> jvmArgs = List.of();
+        private String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        private List<String> args = List.of();
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private int size = -1;
+        private int maxSize = 1024;
+        private boolean silent;
+        private boolean signals = true;
+        private Boolean requireNotifyChoice;
+        private boolean requireNotify;
+        private long readyGraceMillis = 1_000;
+        private long readyTimeoutMillis = 60_000;
+        private long stopTimeoutMillis = 10_000;
+        private int surge = 1;
+        private long backoffInitialMillis = 500;
+        private long backoffMaxMillis = 30_000;
+        private long healthyUptimeMillis = 10_000;
+        private List<String> listen = List.of();
+        private boolean reusePort;
+        private Path runtimeDir;
+        private boolean repl = true;
+        private Path replSocket;
+        private String replGroup;
+        private String replTcp;
+        private Integer httpPort;
+        private String httpAddress = "127.0.0.1";
+        private boolean parentDeathSignal = true;
+        private BiFunction<WorkerInfo, String, String> onMessage;
+
+        public Builder name(String v) { name = v; return this; }
+        /** Program and its first arguments, e.g. ["python3", "-m", "http.server"]. */
+        public Builder exec(List<String> v) { exec = List.copyOf(v); return this; }
+        public Builder exec(String... v) { return exec(List.of(v)); }
+        /** A Java main class run in its own JVM through {@code dev.clustermaster.worker.WorkerMain}. */
+        public Builder mainClass(String v) { mainClass = v; return this; }
+        public Builder classpath(String v) { classpath = v; return this; }
+        public Builder jvmArgs(List<String> v) { jvmArgs = List.copyOf(v); return this; }
+        public Builder javaBin(String v) { javaBin = v; return this; }
+        public Builder args(List<String> v) { args = List.copyOf(v); return this; }
+        public Builder env(String key, String value) { env.put(key, value); return this; }
+        public Builder env(Map<String, String> v) { env.putAll(v); return this; }
+        public Builder size(int v) { size = v; return this; }
+        public Builder maxSize(int v) { maxSize = v; return this; }
+        public Builder silent(boolean v) { silent = v; return this; }
+        public Builder signals(boolean v) { signals = v; return this; }
+        /** true: ready only on READY=1; false: READY=1 or the grace period. Default: true for a main class, false for exec. */
+        public Builder requireNotify(boolean v) { requireNotifyChoice = v; return this; }
+        public Builder readyGraceMillis(long v) { readyGraceMillis = v; return this; }
+        public Builder readyTimeoutMillis(long v) { readyTimeoutMillis = v; return this; }
+        public Builder stopTimeoutMillis(long v) { stopTimeoutMillis = v; return this; }
+        public Builder surge(int v) { surge = v; return this; }
+        public Builder backoff(long initialMillis, long maxMillis) { backoffInitialMillis = initialMillis; backoffMaxMillis = maxMillis; return this; }
+        public Builder healthyUptimeMillis(long v) { healthyUptimeMillis = v; return this; }
+        public Builder listen(List<String> v) { listen = List.copyOf(v); return this; }
+        public Builder reusePort(boolean v) { reusePort = v; return this; }
+        public Builder runtimeDir(Path v) { runtimeDir = v; return this; }
+        public Builder repl(boolean v) { repl = v; return this; }
+        public Builder replSocket(Path v) { replSocket = v; return this; }
+        public Builder replGroup(String v) { replGroup = v; return this; }
+        /** "host:port" for a TCP REPL (no peer check: loopback only unless you mean it). */
+        public Builder replTcp(String v) { replTcp = v; return this; }
+        public Builder httpPort(Integer v) { httpPort = v; return this; }
+        public Builder httpAddress(String v) { httpAddress = v; return this; }
+        /** Workers get SIGTERM if the master dies (PR_SET_PDEATHSIG through setpriv), default on. */
+        public Builder parentDeathSignal(boolean v) { parentDeathSignal = v; return this; }
+        public Builder onMessage(BiFunction<WorkerInfo, String, String> v) { onMessage = v; return this; }
+
+        public Config build() {
+            if (name == null || !name.matches("[A-Za-z0-9_.@-]{1,64}")) {
+                throw new ConfigException("name: expected 1-64 letters, digits, '.', '_', '-', '@', got '" + name + "'");
+            }
+            if (mainClass == null && exec.isEmpty()) {
+                throw new ConfigException("missing worker: give --exec CMD or --main CLASS");
+            }
+            if (mainClass != null && !exec.isEmpty()) {
+                throw new ConfigException("give either --exec or --main, not both");
+            }
+            if (maxSize < 0) {
+                throw new ConfigException("max children must be >= 0, got " + maxSize);
+            }
+            if (size < -1) {
+                throw new ConfigException("size must be >= 0, got " + size);
+            }
+            if (size == -1) {
+                size = Math.min(maxSize, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            }
+            if (size > maxSize) {
+                throw new ConfigException("size " + size + " exceeds the limit of " + maxSize + " (MAX_CHILD_PROCESSES)");
+            }
+            if (surge < 1) {
+                throw new ConfigException("surge must be >= 1, got " + surge);
+            }
+            if (readyTimeoutMillis <= 0) {
+                throw new ConfigException("ready timeout must be > 0");
+            }
+            if (backoffMaxMillis < backoffInitialMillis) {
+                throw new ConfigException("backoff max must be >= backoff initial");
+            }
+            requireNotify = requireNotifyChoice != null ? requireNotifyChoice : mainClass != null;
+            if (runtimeDir == null) {
+                runtimeDir = RuntimeDirs.choose(name, System.getenv());
+            }
+            Objects.requireNonNull(httpAddress, "httpAddress");
+            return new Config(this);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.clustermaster.config;
+
+import dev.clustermaster.os.CgroupLimits;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Builds a {@link Config} from three layers, later ones winning: a properties file, the environment
+ * ({@code CM_SIZE}, {@code CM_EXEC}, {@code MAX_CHILD_PROCESSES}, ...), then command-line settings.
+ * Every layer uses the same keys (see {@link #KEYS}); the environment name of key {@code ready.grace} is {@code CM_READY_GRACE}.
+ */
+public final class ConfigLoader {
+
+    public static final Set<String> KEYS = Set.of(
+            "name", "exec", "main", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
+            "silent", "signals", "ready", "ready.grace", "ready.timeout", "stop.timeout", "surge",
+            "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
+            "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig");
+
+    private static final long DEFAULT_WORKER_MEMORY = 512L << 20;
+
+    private final Supplier<OptionalLong> memoryLimit;
+    private final int cpus;
+
+    public ConfigLoader() {
+        this(CgroupLimits::memoryLimitBytes, Runtime.getRuntime().availableProcessors());
+    }
+
+    ConfigLoader(Supplier<OptionalLong> memoryLimit, int cpus) {
+        this.memoryLimit = memoryLimit;
+        this.cpus = cpus;
+    }
+
+    /**
+     * @param file optional properties file
+     * @param env  the process environment
+     * @param cli  settings given on the command line, by key
+     */
+    public Config.Builder load(Path file, Map<String, String> env, Map<String, String> cli) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (file != null) {
+            settings.putAll(readFile(file));
+        }
+        settings.putAll(fromEnvironment(env));
+        settings.putAll(cli);
+        return toBuilder(settings);
+    }
+
+    static Map<String, String> readFile(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("malformed config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (!KEYS.contains(key) && !key.startsWith("env.")) {
+                throw new ConfigException("unknown setting '" + key + "' in " + file + " (known: " + String.join(", ", KEYS.stream().sorted().toList()) + ", env.NAME)");
+            }
+            out.put(key, p.getProperty(key).trim());
+        }
+        return out;
+    }
+
+    static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> out = new LinkedHashMap<>();
+        putIfSet(out, "max.children", env.get("MAX_CHILD_PROCESSES"));
+        for (String key : KEYS) {
+            putIfSet(out, key, env.get("CM_" + key.toUpperCase(Locale.ROOT).replace('.', '_')));
+        }
+        putIfSet(out, "http.port", env.get("CM_WEBSERVER_PORT"));
+        putIfSet(out, "repl", env.get("CLUSTER_MASTER_REPL"));
+        return out;
+    }
+
+    private static void putIfSet(Map<String, String> out, String key, String value) {
+        if (value != null && !value.isBlank()) {
+            out.put(key, value.trim());
+        }
+    }
+
+    Config.Builder toBuilder(Map<String, String> s) {
+        Config.Builder b = Config.builder();
+        s.forEach((key, value) -> {
+            if (key.startsWith("env.")) {
+                b.env(key.substring(4), value);
+            } else if (!KEYS.contains(key)) {
+                throw new ConfigException("unknown setting '" + key + "'");
+            }
+        });
+        str(s, "name").ifPresent(b::name);
+        str(s, "exec").map(Words::split).ifPresent(b::exec);
+        str(s, "main").ifPresent(b::mainClass);
+        str(s, "classpath").ifPresent(b::classpath);
+        str(s, "jvm.args").map(Words::split).ifPresent(b::jvmArgs);
+        str(s, "args").map(Words::split).ifPresent(b::args);
+        OptionalInt maxChildren = str(s, "max.children").map(v -> OptionalInt.of(intValue("max.children", v, 0)))
+                .orElse(OptionalInt.empty());
+        maxChildren.ifPresent(b::maxSize);
+        long workerMemory = str(s, "worker.memory").map(v -> Durations.parseBytes("worker.memory", v)).orElse(DEFAULT_WORKER_MEMORY);
+        b.size(str(s, "size").map(v -> intValue("size", v, 0))
+                .orElseGet(() -> DefaultSize.compute(cpus, maxChildren, memoryLimit.get(), workerMemory)));
+        str(s, "silent").map(v -> bool("silent", v)).ifPresent(b::silent);
+        str(s, "signals").map(v -> bool("signals", v)).ifPresent(b::signals);
+        str(s, "ready").ifPresent(v -> {
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "notify" -> b.requireNotify(true);
+                case "grace" -> b.requireNotify(false);
+                default -> throw new ConfigException("ready: expected 'notify' or 'grace', got '" + v + "'");
+            }
+        });
+        str(s, "ready.grace").map(v -> Durations.parseMillis("ready.grace", v)).ifPresent(b::readyGraceMillis);
+        str(s, "ready.timeout").map(v -> Durations.parseMillis("ready.timeout", v)).ifPresent(b::readyTimeoutMillis);
+        str(s, "stop.timeout").map(v -> Durations.parseMillis("stop.timeout", v)).ifPresent(b::stopTimeoutMillis);
+        str(s, "surge").map(v -> intValue("surge", v, 1)).ifPresent(b::surge);
+        long initial = str(s, "backoff.initial").map(v -> Durations.parseMillis("backoff.initial", v)).orElse(500L);
+        long max = str(s, "backoff.max").map(v -> Durations.parseMillis("backoff.max", v)).orElse(Math.max(30_000L, initial));
+        b.backoff(initial, max);
+        str(s, "healthy.uptime").map(v -> Durations.parseMillis("healthy.uptime", v)).ifPresent(b::healthyUptimeMillis);
+        str(s, "listen").map(v -> List.of(v.split("[,\\s]+"))).ifPresent(b::listen);
+        str(s, "reuse.port").map(v -> bool("reuse.port", v)).ifPresent(b::reusePort);
+        str(s, "runtime.dir").map(Path::of).ifPresent(b::runtimeDir);
+        str(s, "repl").ifPresent(v -> {
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "false", "no", "off", "0" -> b.repl(false);
+                case "true", "yes", "on", "1" -> b.repl(true);
+                default -> b.repl(true).replSocket(Path.of(v));
+            }
+        });
+        str(s, "repl.group").ifPresent(b::replGroup);
+        str(s, "repl.tcp").ifPresent(b::replTcp);
+        str(s, "http.port").map(v -> intValue("http.port", v, 0)).ifPresent(p -> {
+            if (p > 65535) {
+                throw new ConfigException("http.port: expected 0-65535, got " + p);
+            }
+            b.httpPort(p);
+        });
+        str(s, "http.address").ifPresent(b::httpAddress);
+        str(s, "pdeathsig").map(v -> bool("pdeathsig", v)).ifPresent(b::parentDeathSignal);
+        return b;
+    }
+
+    private static java.util.Optional<String> str(Map<String, String> s, String key) {
+        String v = s.get(key);
+        return v == null || v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(v.trim());
+    }
+
+    static int intValue(String key, String v, int min) {
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + ": expected a whole number >= " + min + ", got '" + v + "'");
+        }
+    }
+
+    static boolean bool(String key, String v) {
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new ConfigException(key + ": expected true or false, got '" + v + "'");
+        };
+    }
+}

@@ -1,0 +1,323 @@
+package dev.clustermaster.runtime;
+
+import ch.qos.logback.classic.Level;
+import dev.clustermaster.config.Config;
+import dev.clustermaster.config.WorkerInfo;
+import dev.clustermaster.control.ControlApi;
+import dev.clustermaster.core.Action;
+import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Event;
+import dev.clustermaster.core.Master;
+import dev.clustermaster.core.WorkerView;
+import dev.clustermaster.os.Posix;
+import dev.clustermaster.os.ProcessSpawner;
+import dev.clustermaster.os.SdNotify;
+import dev.clustermaster.os.SignalTrap;
+import dev.clustermaster.os.Signals;
+import dev.clustermaster.worker.IpcFrame;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+
+/**
+ * A running master: starts the workers of a {@link Config}, keeps them running and answers control requests.
+ *
+ * <pre>{@code
+ * ClusterMaster m = ClusterMaster.start(Config.builder().mainClass("com.example.Server").size(4).build());
+ * m.restart().join();           // graceful rolling restart
+ * m.quit(); int code = m.exitCode().join();
+ * }</pre>
+ * Every method is thread-safe: it only enqueues work for the master's event loop.
+ */
+public final class ClusterMaster implements ControlApi {
+    private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
+    private static final long TICK_MILLIS = 100;
+    private static final List<String> SIGNALS = List.of("HUP", "INT", "TERM", "TTIN", "TTOU", "CHLD");
+
+    private final Config config;
+    private final int pid;
+    private final EventLoop loop;
+    private final Supervisor supervisor;
+    private final Path workersDir;
+    private final SdNotify sdNotify;
+    private final Watchdog watchdog;
+    private final List<Closeable> resources = new ArrayList<>();
+    private final Map<Long, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong requestIds = new AtomicLong();
+    private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+    private volatile String controlSocketPath = "";
+
+    private ClusterMaster(Config config, List<InheritedSocket> sockets) throws IOException {
+        this.config = config;
+        this.pid = Posix.get().getpid();
+        this.sdNotify = SdNotify.fromEnvironment();
+        this.watchdog = Watchdog.fromEnvironment(System.getenv(), pid);
+        Files.createDirectories(config.runtimeDir());
+        this.workersDir = Files.createTempDirectory(config.runtimeDir(), "workers-" + pid + "-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Master master = new Master(config.policy(), config.size(), config.maxSize());
+        WorkerLauncher launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
+        this.loop = new EventLoop("cm-loop", TICK_MILLIS, this::onTick);
+        this.supervisor = new Supervisor(master, launcher, sdNotify, pid, this::onReply, this::onMasterExit);
+    }
+
+    /** Starts a master: binds nothing it was not told to, spawns the workers, installs signal handlers. */
+    public static ClusterMaster start(Config config) throws IOException {
+        List<InheritedSocket> sockets = ListenerSetup.open(config, System.getenv(), Posix.get().getpid());
+        ClusterMaster m = new ClusterMaster(config, sockets);
+        m.resources.add(() -> ListenerSetup.close(sockets));
+        m.begin();
+        return m;
+    }
+
+    private void begin() throws IOException {
+        log.info("master {} starting {} workers: {}", pid, config.size(), String.join(" ", config.workerArgv()));
+        loop.start();
+        if (config.signals()) {
+            List<String> failed = SignalTrap.install(SIGNALS, name -> loop.submit(() -> onSignal(name)));
+            if (!failed.isEmpty()) {
+                log.warn("could not handle signals {}", failed);
+            }
+        } else {
+            // CHLD only speeds up reaping; the tick reaps anyway
+            SignalTrap.install(List.of("CHLD"), name -> loop.submit(supervisor::reap));
+        }
+        try {
+            resources.addAll(ControlSurfaces.start(config, this));
+            if (config.repl()) {
+                controlSocketPath = config.replSocket().toString();
+            }
+        } catch (IOException | RuntimeException e) {
+            quitHard();
+            throw e;
+        }
+        loop.submit(supervisor::tick);
+    }
+
+    // ---- public API -------------------------------------------------------------------------------------------
+
+    /** Keep n workers. */
+    @Override
+    public CompletableFuture<String> resize(int n) {
+        return command(new Event.Resize(n));
+    }
+
+    /** Graceful rolling restart: each slot's new worker is ready before its old one is stopped. */
+    @Override
+    public CompletableFuture<String> restart() {
+        return command(new Event.Restart());
+    }
+
+    /** Graceful quit: SIGTERM, drain, SIGKILL after the stop timeout; {@link #exitCode()} then completes with 0. */
+    public CompletableFuture<String> quit() {
+        return command(new Event.Quit());
+    }
+
+    /** Hard quit: SIGKILL to every worker group; {@link #exitCode()} then completes with 1. */
+    public CompletableFuture<String> quitHard() {
+        return command(new Event.QuitHard());
+    }
+
+    /** Completes with the master's exit code once every worker is gone after a quit. */
+    public CompletableFuture<Integer> exitCode() {
+        return exitCode;
+    }
+
+    /** Sends a message to every Java worker (delivered to its ClusterWorker.onMessage handler). */
+    public CompletableFuture<Integer> broadcast(String message) {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        loop.submit(() -> f.complete(supervisor.broadcast(new IpcFrame(IpcFrame.MSG, 0, message))));
+        return f;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public ClusterSnapshot snapshot() {
+        return supervisor.snapshot();
+    }
+
+    @Override
+    public CompletableFuture<String> stop() {
+        return quit();
+    }
+
+    @Override
+    public CompletableFuture<String> kill() {
+        return quitHard();
+    }
+
+    @Override
+    public CompletableFuture<String> stopWorkers() {
+        return command(new Event.StopWorkers());
+    }
+
+    @Override
+    public CompletableFuture<String> signal(Integer slot, String signalName) {
+        int number;
+        try {
+            number = Signals.number(signalName);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return command(new Event.SignalWorkers(slot, number, Signals.name(number)));
+    }
+
+    @Override
+    public CompletableFuture<String> setLogLevel(String level) {
+        String upper = level.trim().toUpperCase(Locale.ROOT);
+        if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(upper)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "unknown log level '" + level + "' (trace, debug, info, warn, error, off)"));
+        }
+        org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        if (root instanceof ch.qos.logback.classic.Logger logback) {
+            logback.setLevel(Level.toLevel(upper));
+        }
+        CompletableFuture<String> f = new CompletableFuture<>();
+        loop.submit(() -> {
+            int n = supervisor.broadcast(new IpcFrame(IpcFrame.LOGLEVEL, 0, upper));
+            f.complete("log level " + upper.toLowerCase(Locale.ROOT) + " (master and " + n + " workers)");
+        });
+        return f;
+    }
+
+    @Override
+    public String controlSocketPath() {
+        return controlSocketPath;
+    }
+
+    // ---- loop side --------------------------------------------------------------------------------------------
+
+    private CompletableFuture<String> command(Event.Request request) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        if (exitCode.isDone()) {
+            f.completeExceptionally(new IllegalStateException("the master has exited"));
+            return f;
+        }
+        long id = requestIds.incrementAndGet();
+        pending.put(id, f);
+        loop.submit(() -> supervisor.dispatch(new Event.Command(id, request)));
+        return f;
+    }
+
+    private void onSignal(String name) {
+        if (name.equals("CHLD")) {
+            supervisor.reap();
+        } else {
+            log.info("received SIG{}", name);
+            supervisor.dispatch(new Event.SignalReceived(name));
+        }
+    }
+
+    private void onTick() {
+        supervisor.tick();
+        if (watchdog.due(System.nanoTime()) && supervisor.healthy()) {
+            sdNotify.send("WATCHDOG=1");
+        }
+    }
+
+    private void onReply(Action.Reply reply) {
+        CompletableFuture<String> f = pending.remove(reply.requestId());
+        if (f == null) {
+            return;
+        }
+        if (reply.ok()) {
+            f.complete(reply.message());
+        } else {
+            f.completeExceptionally(new IllegalStateException(reply.message()));
+        }
+    }
+
+    private void onMasterExit(int code) {
+        loop.stop();
+        for (Closeable c : resources) {
+            try {
+                c.close();
+            } catch (IOException | RuntimeException e) {
+                log.debug("closing {} failed", c, e);
+            }
+        }
+        deleteQuietly(workersDir);
+        if (config.signals()) {
+            SignalTrap.restore();
+        }
+        pending.values().forEach(f -> f.completeExceptionally(new IllegalStateException("the master has exited")));
+        pending.clear();
+        log.info("master {} exits with code {}", pid, code);
+        exitCode.complete(code);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            log.debug("cannot clean {}", dir, e);
+        }
+    }
+
+    /** Callbacks from worker socket threads: they only enqueue, or answer messages off the loop. */
+    private final class WorkerEvents implements WorkerLauncher.Callbacks {
+        @Override
+        public void ready(long workerId) {
+            loop.submit(() -> supervisor.dispatch(new Event.Ready(workerId)));
+        }
+
+        @Override
+        public void ipcLine(long workerId, String line) {
+            IpcFrame frame;
+            try {
+                frame = IpcFrame.decode(line);
+            } catch (IllegalArgumentException e) {
+                log.warn("worker {}: {}", workerId, e.getMessage());
+                return;
+            }
+            if (!IpcFrame.MSG.equals(frame.verb())) {
+                return;
+            }
+            BiFunction<WorkerInfo, String, String> handler = config.onMessage();
+            WorkerView w = supervisor.snapshot().workers().stream().filter(v -> v.workerId() == workerId).findFirst().orElse(null);
+            WorkerInfo info = new WorkerInfo(w == null ? 0 : w.slot(), workerId, w == null ? 0 : w.pid());
+            String answer;
+            try {
+                answer = handler == null ? "" : handler.apply(info, frame.payload());
+            } catch (RuntimeException e) {
+                log.warn("onMessage handler failed for worker {}", info.slot(), e);
+                answer = "error: " + e.getMessage();
+            }
+            if (handler == null) {
+                log.info("message from worker {}: {}", info.slot(), frame.payload());
+            }
+            if (frame.id() != 0) {
+                String reply = new IpcFrame(IpcFrame.REPLY, frame.id(), answer == null ? "" : answer).encode();
+                loop.submit(() -> supervisor.reply(workerId, reply));
+            }
+        }
+
+        @Override
+        public void ipcClosed(long workerId) {
+            log.debug("worker {} closed its IPC channel", workerId);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.clustermaster.runtime;
+
+import dev.clustermaster.core.Action;
+import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Event;
+import dev.clustermaster.core.Master;
+import dev.clustermaster.os.ExitStatus;
+import dev.clustermaster.os.Monotonic;
+import dev.clustermaster.os.ProcessGroups;
+import dev.clustermaster.os.Reaper;
+import dev.clustermaster.os.SdNotify;
+import dev.clustermaster.worker.IpcFrame;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/**
+ * The loop-thread side of the master: feeds events to the pure {@link Master} and carries out its actions
+ * on real processes. Every method runs on the event loop thread only.
+ */
+final class Supervisor {
+    private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
+
+    private final Master master;
+    private final WorkerLauncher launcher;
+    private final SdNotify sdNotify;
+    private final Reaper reaper = new Reaper();
+    private final Consumer<Action.Reply> replies;
+    private final IntConsumer onExit;
+    private final int masterPid;
+    private final Map<Long, WorkerHandle> handles = new HashMap<>();
+    private final Map<Integer, Long> workerByPid = new HashMap<>();
+    private volatile ClusterSnapshot snapshot;
+    private boolean exited;
+
+    Supervisor(Master master, WorkerLauncher launcher, SdNotify sdNotify, int masterPid,
+               Consumer<Action.Reply> replies, IntConsumer onExit) {
+        this.master = master;
+        this.launcher = launcher;
+        this.sdNotify = sdNotify;
+        this.masterPid = masterPid;
+        this.replies = replies;
+        this.onExit = onExit;
+        this.snapshot = master.snapshot(masterPid, nowMillis(), System.currentTimeMillis());
+    }
+
+    /** Handles one event and everything it leads to (a spawn answers with Spawned or SpawnFailed at once). */
+    void dispatch(Event first) {
+        if (exited) {
+            return;
+        }
+        Deque<Event> events = new ArrayDeque<>();
+        events.add(first);
+        while (!events.isEmpty()) {
+            List<Action> actions = master.handle(events.poll(), nowMillis());
+            for (Action action : actions) {
+                execute(action, events);
+            }
+        }
+        snapshot = master.snapshot(masterPid, nowMillis(), System.currentTimeMillis());
+    }
+
+    /** Collects exited workers (only our own pids) and reports them; then lets deadlines fire. */
+    void tick() {
+        reap();
+        dispatch(new Event.Tick());
+    }
+
+    void reap() {
+        if (workerByPid.isEmpty()) {
+            return;
+        }
+        Map<Integer, ExitStatus> exits = reaper.reap(List.copyOf(workerByPid.keySet()));
+        exits.forEach((pid, status) -> {
+            Long workerId = workerByPid.remove(pid);
+            if (workerId != null) {
+                dispatch(new Event.Exited(workerId, status.exitCode(), status.signal()));
+            }
+        });
+    }
+
+    ClusterSnapshot snapshot() {
+        return snapshot;
+    }
+
+    boolean healthy() {
+        return master.healthy();
+    }
+
+    /** Sends one IPC frame to every live worker. */
+    int broadcast(IpcFrame frame) {
+        int sent = 0;
+        for (WorkerHandle h : handles.values()) {
+            if (h.channel.send(frame.encode())) {
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /** Writes one line to a worker's IPC channel, if it is still there. */
+    void reply(long workerId, String line) {
+        WorkerHandle h = handles.get(workerId);
+        if (h != null) {
+            h.channel.send(line);
+        }
+    }
+
+    private void execute(Action action, Deque<Event> events) {
+        if (action instanceof Action.Spawn s) {
+            try {
+                WorkerHandle h = launcher.launch(s.workerId(), s.slot(), s.restarts());
+                handles.put(s.workerId(), h);
+                workerByPid.put(h.pid, s.workerId());
+                events.add(new Event.Spawned(s.workerId(), h.pid));
+            } catch (IOException | RuntimeException e) {
+                events.add(new Event.SpawnFailed(s.workerId(), e.getMessage()));
+            }
+        } else if (action instanceof Action.SignalGroup s) {
+            ProcessGroups.signalGroup(s.pid(), s.signal());
+        } else if (action instanceof Action.Forget f) {
+            WorkerHandle h = handles.remove(f.workerId());
+            if (h != null) {
+                workerByPid.remove(h.pid);
+                h.close();
+            }
+        } else if (action instanceof Action.Notify n) {
+            sdNotify.send(n.reloading() ? n.state() + "\nMONOTONIC_USEC=" + Monotonic.nowMicros() : n.state());
+        } else if (action instanceof Action.Log l) {
+            switch (l.level()) {
+                case DEBUG -> log.debug(l.message());
+                case INFO -> log.info(l.message());
+                case WARN -> log.warn(l.message());
+                case ERROR -> log.error(l.message());
+            }
+        } else if (action instanceof Action.Reply r) {
+            replies.accept(r);
+        } else if (action instanceof Action.ExitMaster e) {
+            exited = true;
+            for (WorkerHandle h : handles.values()) {
+                h.close();
+            }
+            handles.clear();
+            onExit.accept(e.code());
+        }
+    }
+
+    private static long nowMillis() {
+        return System.nanoTime() / 1_000_000;
+    }
+}

@@ -1,0 +1,161 @@
+package dev.clustermaster.runtime;
+
+import dev.clustermaster.config.Config;
+import dev.clustermaster.os.LinePump;
+import dev.clustermaster.os.NotifyListener;
+import dev.clustermaster.os.Pipe;
+import dev.clustermaster.os.ProcessSpawner;
+import dev.clustermaster.os.WorkerChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a Spawn decision into a running process: its private notify socket and IPC channel, the listening
+ * sockets at fds 3.., the CM_* environment, output capture in silent mode.
+ */
+final class WorkerLauncher {
+    private static final Logger output = LoggerFactory.getLogger("dev.clustermaster.worker.output");
+    private static final int FIRST_LISTEN_FD = 3;
+    /** systemd's per-service variables describe the master, not its workers. */
+    private static final Set<String> MASTER_ONLY_ENV = Set.of("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+            "WATCHDOG_USEC", "WATCHDOG_PID", "CM_IPC_FD");
+    private static final String SETPRIV = "/usr/bin/setpriv";
+
+    interface Callbacks {
+        void ready(long workerId);
+
+        void ipcLine(long workerId, String line);
+
+        void ipcClosed(long workerId);
+    }
+
+    private final Config config;
+    private final ProcessSpawner spawner;
+    private final List<InheritedSocket> sockets;
+    private final Path workersDir;
+    private final int masterPid;
+    private final Callbacks callbacks;
+    private final boolean usePdeathsig;
+
+    WorkerLauncher(Config config, ProcessSpawner spawner, List<InheritedSocket> sockets, Path workersDir, int masterPid,
+                   Callbacks callbacks) {
+        this.config = config;
+        this.spawner = spawner;
+        this.sockets = List.copyOf(sockets);
+        this.workersDir = workersDir;
+        this.masterPid = masterPid;
+        this.callbacks = callbacks;
+        this.usePdeathsig = config.parentDeathSignal() && Files.isExecutable(Path.of(SETPRIV));
+    }
+
+    WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
+        NotifyListener notify = NotifyListener.bind(workersDir.resolve("w" + workerId + ".notify"), msg -> {
+            if ("1".equals(msg.get("READY"))) {
+                callbacks.ready(workerId);
+            }
+        });
+        WorkerChannel channel = null;
+        Pipe out = null;
+        Pipe err = null;
+        try {
+            channel = WorkerChannel.open();
+            Map<Integer, Integer> fds = new LinkedHashMap<>();
+            for (int i = 0; i < sockets.size(); i++) {
+                fds.put(FIRST_LISTEN_FD + i, sockets.get(i).fd());
+            }
+            int ipcFd = FIRST_LISTEN_FD + sockets.size();
+            fds.put(ipcFd, channel.childFd());
+            if (config.javaWorker() && !sockets.isEmpty()) {
+                // fd 0 is where System.inheritedChannel() looks
+                fds.put(0, sockets.get(0).fd());
+            }
+            if (config.silent()) {
+                out = Pipe.open();
+                err = Pipe.open();
+                fds.put(1, out.writeFd());
+                fds.put(2, err.writeFd());
+            }
+            Map<String, String> env = environment(workerId, slot, restarts, notify.path(), ipcFd);
+            int pid = spawner.spawn(argv(), env, fds);
+            channel.closeChildEnd();
+            if (config.silent()) {
+                pump(out, slot, pid, "out", false);
+                pump(err, slot, pid, "err", true);
+            }
+            WorkerChannel ch = channel;
+            ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
+                    () -> callbacks.ipcClosed(workerId));
+            return new WorkerHandle(workerId, slot, pid, ch, notify);
+        } catch (IOException | RuntimeException e) {
+            notify.close();
+            if (channel != null) {
+                channel.close();
+            }
+            if (out != null) {
+                out.close();
+            }
+            if (err != null) {
+                err.close();
+            }
+            throw e;
+        }
+    }
+
+    private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr) {
+        pipe.closeWriteEnd();
+        String slotText = Integer.toString(slot);
+        LinePump.start(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
+            MDC.put("CM_CHILD_ID", slotText);
+            try {
+                if (stderr) {
+                    output.warn("[{}] {}", slotText, line);
+                } else {
+                    output.info("[{}] {}", slotText, line);
+                }
+            } finally {
+                MDC.remove("CM_CHILD_ID");
+            }
+        }, () -> { });
+    }
+
+    List<String> argv() {
+        List<String> argv = new ArrayList<>();
+        if (usePdeathsig) {
+            // the worker hears SIGTERM if the master dies, even by kill -9 (the flag survives exec)
+            argv.addAll(List.of(SETPRIV, "--pdeathsig", "TERM", "--"));
+        }
+        if (!sockets.isEmpty() && !config.javaWorker()) {
+            // sd_listen_fds() wants LISTEN_PID == its own pid, which only the child knows: a shell sets it, then execs
+            argv.addAll(List.of("/bin/sh", "-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"", "cluster-master-worker"));
+        }
+        argv.addAll(config.workerArgv());
+        return argv;
+    }
+
+    Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd) {
+        Map<String, String> env = new LinkedHashMap<>(System.getenv());
+        env.keySet().removeAll(MASTER_ONLY_ENV);
+        env.putAll(config.env());
+        env.put("CM_CHILD_ID", Integer.toString(slot));
+        env.put("CM_RESTART", Integer.toString(restarts));
+        env.put("CM_MASTER_PID", Integer.toString(masterPid));
+        env.put("CM_WORKER_ID", Long.toString(workerId));
+        env.put("NOTIFY_SOCKET", notifySocket.toString());
+        env.put("CM_IPC_FD", Integer.toString(ipcFd));
+        if (!sockets.isEmpty()) {
+            env.put("LISTEN_FDS", Integer.toString(sockets.size()));
+            env.put("LISTEN_FDNAMES", String.join(":", sockets.stream().map(InheritedSocket::name).toList()));
+        }
+        return env;
+    }
+}
