@@ -27,7 +27,7 @@ public final class Main implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        // ctl registered once control/CtlCommand lands
+        cl.addSubcommand("ctl", new CtlCommand());
         return cl;
     }
 

@@ -84,6 +84,7 @@ public final class ConfigLoader {
         for (String key : KEYS) {
             putIfSet(out, key, env.get("CM_" + key.toUpperCase(Locale.ROOT).replace('.', '_')));
         }
+        putIfSet(out, "max.children", env.get("CM_MAX_CHILD_PROCESSES"));
         putIfSet(out, "http.port", env.get("CM_WEBSERVER_PORT"));
         putIfSet(out, "repl", env.get("CLUSTER_MASTER_REPL"));
         return out;

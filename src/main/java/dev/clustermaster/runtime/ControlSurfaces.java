@@ -1,18 +1,55 @@
 package dev.clustermaster.runtime;
 
 import dev.clustermaster.config.Config;
+import dev.clustermaster.config.ConfigException;
 import dev.clustermaster.control.ControlApi;
+import dev.clustermaster.control.ControlServer;
+import dev.clustermaster.control.ControlServerOptions;
+import dev.clustermaster.control.HttpStatusServer;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Starts the control socket (REPL) and the optional HTTP status port for a master. */
+/** Starts the control socket (REPL, ctl) and the optional HTTP status port of a master. */
 final class ControlSurfaces {
     private ControlSurfaces() {
     }
 
     static List<Closeable> start(Config config, ControlApi api) throws IOException {
-        return List.of();
+        List<Closeable> started = new ArrayList<>();
+        try {
+            if (config.repl() || config.replTcp() != null) {
+                ControlServerOptions.Builder options = ControlServerOptions.builder();
+                if (config.repl()) {
+                    options.socketPath(config.replSocket());
+                }
+                if (config.replGroup() != null) {
+                    options.group(config.replGroup());
+                }
+                if (config.replTcp() != null) {
+                    String spec = config.replTcp();
+                    int colon = spec.lastIndexOf(':');
+                    try {
+                        options.tcp(colon > 0 ? spec.substring(0, colon) : "127.0.0.1", Integer.parseInt(spec.substring(colon + 1)));
+                    } catch (NumberFormatException e) {
+                        throw new ConfigException("repl.tcp: expected HOST:PORT, got '" + spec + "'");
+                    }
+                }
+                ControlServer server = ControlServer.start(api, options.build());
+                started.add(server::close);
+            }
+            if (config.httpPort() != null) {
+                HttpStatusServer http = HttpStatusServer.start(api, config.httpAddress(), config.httpPort());
+                started.add(http::close);
+            }
+            return started;
+        } catch (IOException | RuntimeException e) {
+            for (Closeable c : started) {
+                c.close();
+            }
+            throw e;
+        }
     }
 }

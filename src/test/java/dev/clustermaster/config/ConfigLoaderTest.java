@@ -1,0 +1,107 @@
+package dev.clustermaster.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader eightCpusNoLimit = new ConfigLoader(OptionalLong::empty, 8);
+
+    private Config load(Path file, Map<String, String> env, Map<String, String> cli) {
+        return eightCpusNoLimit.load(file, env, cli).runtimeDir(dir).build();
+    }
+
+    @Test
+    void commandLineBeatsEnvironmentBeatsFile() throws Exception {
+        Path file = dir.resolve("app.conf");
+        Files.writeString(file, "exec=python3 -m http.server\nsize=2\nsilent=true\nenv.GREETING=hi\nstop.timeout=20\n");
+        Config c = load(file, Map.of("CM_SIZE", "3", "CM_STOP_TIMEOUT", "5s"), Map.of("size", "4"));
+        assertEquals(4, c.size());
+        assertEquals(5_000, c.policy().stopTimeoutMillis());
+        assertTrue(c.silent());
+        assertEquals(List.of("python3", "-m", "http.server"), c.workerArgv());
+        assertEquals("hi", c.env().get("GREETING"));
+        assertFalse(c.policy().requireNotify(), "exec workers default to the grace period");
+    }
+
+    @Test
+    void defaultSizeIsCpusClampedByMaxChildProcessesAndMemory() {
+        assertEquals(8, load(null, Map.of("CM_EXEC", "sleep"), Map.of()).size());
+        assertEquals(3, load(null, Map.of("CM_EXEC", "sleep", "MAX_CHILD_PROCESSES", "3"), Map.of()).size());
+        assertEquals(2, load(null, Map.of("CM_EXEC", "sleep", "MAX_CHILD_PROCESSES", "9", "CM_MAX_CHILD_PROCESSES", "2"), Map.of()).size(),
+                "CM_MAX_CHILD_PROCESSES wins over MAX_CHILD_PROCESSES");
+        ConfigLoader oneGig = new ConfigLoader(() -> OptionalLong.of(1L << 30), 8);
+        assertEquals(4, oneGig.load(null, Map.of("CM_EXEC", "sleep", "CM_WORKER_MEMORY", "256M"), Map.of()).runtimeDir(dir).build().size());
+        assertEquals(1, DefaultSize.compute(8, OptionalInt.empty(), OptionalLong.of(100L << 20), 512L << 20), "at least one worker");
+    }
+
+    @Test
+    void mainClassWorkersRunThroughWorkerMainAndWaitForReady() {
+        Config c = load(null, Map.of(), Map.of("main", "com.example.Server", "classpath", "/opt/app.jar", "jvm.args", "-Xmx64m", "args", "--port 1"));
+        assertEquals(List.of(c.workerArgv().get(0), "-Xmx64m", "-cp", "/opt/app.jar", "dev.clustermaster.worker.WorkerMain",
+                "com.example.Server", "--port", "1"), c.workerArgv());
+        assertTrue(c.policy().requireNotify());
+    }
+
+    @Test
+    void environmentNamesFollowTheKeys() {
+        Config c = load(null, Map.of("CM_EXEC", "sleep", "CM_READY_GRACE", "250ms", "CM_WEBSERVER_PORT", "9000",
+                "CLUSTER_MASTER_REPL", "false", "CM_LISTEN", "tcp://127.0.0.1:1, unix:/tmp/x.sock"), Map.of());
+        assertEquals(250, c.policy().readyGraceMillis());
+        assertEquals(9000, c.httpPort());
+        assertFalse(c.repl());
+        assertEquals(List.of("tcp://127.0.0.1:1", "unix:/tmp/x.sock"), c.listen());
+    }
+
+    @Test
+    void badValuesGiveMessagesThatNameTheSetting() throws Exception {
+        assertEquals("missing worker: give --exec CMD or --main CLASS",
+                assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of())).getMessage());
+        assertEquals("size: expected a whole number >= 0, got '-1'",
+                assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "size", "-1"))).getMessage());
+        assertEquals("ready.grace: expected a duration like 500ms, 5s or 2m, got 'soon'",
+                assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "ready.grace", "soon"))).getMessage());
+        assertEquals("silent: expected true or false, got 'maybe'",
+                assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "silent", "maybe"))).getMessage());
+        assertEquals("size 9 exceeds the limit of 4 (MAX_CHILD_PROCESSES)",
+                assertThrows(ConfigException.class, () -> load(null, Map.of("MAX_CHILD_PROCESSES", "4"), Map.of("exec", "x", "size", "9"))).getMessage());
+        Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "exec=sleep\nsise=3\n");
+        assertTrue(assertThrows(ConfigException.class, () -> load(file, Map.of(), Map.of())).getMessage()
+                .startsWith("unknown setting 'sise' in " + file));
+        assertTrue(assertThrows(ConfigException.class, () -> load(dir.resolve("missing.conf"), Map.of(), Map.of())).getMessage()
+                .startsWith("cannot read config file"));
+    }
+
+    @Test
+    void wordsSplitLikeASimpleShellAndJoinBack() {
+        assertEquals(List.of("sh", "-c", "echo 'hi there'", "x y"), Words.split("sh -c \"echo 'hi there'\" x\\ y"));
+        List<String> tricky = List.of("a b", "it's", "", "\"q\"");
+        assertEquals(tricky, Words.split(Words.join(tricky)));
+        assertThrows(ConfigException.class, () -> Words.split("'open"));
+    }
+
+    @Test
+    void durationsAndSizes() {
+        assertEquals(1_500, Durations.parseMillis("k", "1.5s"));
+        assertEquals(90_000, Durations.parseMillis("k", "90"), "bare numbers are seconds, as in systemd");
+        assertEquals(120_000, Durations.parseMillis("k", "2m"));
+        assertEquals(512L << 20, Durations.parseBytes("k", "512M"));
+        assertEquals(2L << 30, Durations.parseBytes("k", "2GiB"));
+        assertThrows(ConfigException.class, () -> Durations.parseBytes("k", "-1"));
+    }
+}
