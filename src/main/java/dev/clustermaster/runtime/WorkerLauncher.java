@@ -4,6 +4,7 @@ import dev.clustermaster.config.Config;
 import dev.clustermaster.os.LinePump;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.Pipe;
+import dev.clustermaster.os.Posix;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.WorkerChannel;
 import org.slf4j.Logger;
@@ -30,6 +31,8 @@ final class WorkerLauncher {
     private static final Set<String> MASTER_ONLY_ENV = Set.of("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
             "WATCHDOG_USEC", "WATCHDOG_PID", "CM_IPC_FD");
     private static final String SETPRIV = "/usr/bin/setpriv";
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 02000000;
 
     interface Callbacks {
         void ready(long workerId);
@@ -46,6 +49,9 @@ final class WorkerLauncher {
     private final int masterPid;
     private final Callbacks callbacks;
     private final boolean usePdeathsig;
+    private final Map<String, String> listenEnv;
+    /** Held for the master's life: every worker's stdin unless it gets a listener there. */
+    private final int devNull;
 
     WorkerLauncher(Config config, ProcessSpawner spawner, List<InheritedSocket> sockets, Path workersDir, int masterPid,
                    Callbacks callbacks) {
@@ -56,6 +62,8 @@ final class WorkerLauncher {
         this.masterPid = masterPid;
         this.callbacks = callbacks;
         this.usePdeathsig = config.parentDeathSignal() && Files.isExecutable(Path.of(SETPRIV));
+        this.listenEnv = ListenerSetup.workerEnv(config);
+        this.devNull = Posix.get().open("/dev/null", O_RDONLY | O_CLOEXEC, 0);
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
@@ -78,6 +86,9 @@ final class WorkerLauncher {
             if (config.javaWorker() && !sockets.isEmpty()) {
                 // fd 0 is where System.inheritedChannel() looks
                 fds.put(0, sockets.get(0).fd());
+            } else if (devNull >= 0) {
+                // a worker in its own process group reading a terminal would be stopped by SIGTTIN
+                fds.put(0, devNull);
             }
             if (config.silent()) {
                 out = Pipe.open();
@@ -145,6 +156,7 @@ final class WorkerLauncher {
     Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd) {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.keySet().removeAll(MASTER_ONLY_ENV);
+        env.putAll(listenEnv);
         env.putAll(config.env());
         env.put("CM_CHILD_ID", Integer.toString(slot));
         env.put("CM_RESTART", Integer.toString(restarts));

@@ -1,0 +1,246 @@
+package dev.clustermaster.control;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How the control REPL listens and whom it lets in. Build with {@link #builder()}; every setting has a
+ * safe default, so {@code builder().socketPath(p).build()} is a working configuration.
+ */
+public final class ControlServerOptions {
+
+    public static final String SOCKET_FILE_NAME = "cluster-master.sock";
+    public static final String ENV_REPL = "CLUSTER_MASTER_REPL";
+    public static final int DEFAULT_FILE_MODE = 0660;
+
+    private final Path socketPath;
+    private final int fileMode;
+    private final String group;
+    private final Set<Integer> allowedUids;
+    private final InetSocketAddress tcpAddress;
+    private final int maxConnections;
+    private final int maxLineBytes;
+    private final Duration idleTimeout;
+    private final Duration writeTimeout;
+    private final CommandTree.Timeouts commandTimeouts;
+    private final String prompt;
+    private final ProcessStatsSource processStats;
+
+    private ControlServerOptions(Builder b) {
+        this.socketPath = b.socketPath;
+        this.fileMode = b.fileMode;
+        this.group = b.group;
+        this.allowedUids = b.allowedUids == null ? Set.copyOf(java.util.List.of(0, PosixSupport.ownUid())) : Set.copyOf(b.allowedUids);
+        this.tcpAddress = b.tcpAddress;
+        this.maxConnections = b.maxConnections;
+        this.maxLineBytes = b.maxLineBytes;
+        this.idleTimeout = b.idleTimeout;
+        this.writeTimeout = b.writeTimeout;
+        this.commandTimeouts = b.commandTimeouts;
+        this.prompt = b.prompt;
+        this.processStats = b.processStats;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** /run/&lt;name&gt;/cluster-master.sock, the systemd RuntimeDirectory= convention. */
+    public static Path defaultSocketPath(String appName) {
+        return Path.of("/run", appName, SOCKET_FILE_NAME);
+    }
+
+    /**
+     * Applies a REPL setting as given in config or {@code $CLUSTER_MASTER_REPL}: "false"/"off" disables (empty),
+     * a port number or "host:port" listens on TCP, anything else is a socket path. Null means the default path.
+     */
+    public static Optional<Builder> fromReplSetting(String setting, String appName) {
+        if (setting == null || setting.isBlank()) {
+            return Optional.of(builder().socketPath(defaultSocketPath(appName)));
+        }
+        String s = setting.strip();
+        if (s.equalsIgnoreCase("false") || s.equalsIgnoreCase("off") || s.equalsIgnoreCase("no")) {
+            return Optional.empty();
+        }
+        if (s.matches("\\d{1,5}")) {
+            return Optional.of(builder().tcp("127.0.0.1", Integer.parseInt(s)));
+        }
+        Matcher hostPort = Pattern.compile("(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.\\-]+):(\\d{1,5})").matcher(s);
+        if (hostPort.matches() && !s.contains("/")) {
+            String host = hostPort.group(1).replace("[", "").replace("]", "");
+            return Optional.of(builder().tcp(host, Integer.parseInt(hostPort.group(2))));
+        }
+        return Optional.of(builder().socketPath(Path.of(s)));
+    }
+
+    /** Socket path used by default: $CLUSTER_MASTER_REPL when it names a path, else /run/&lt;name&gt;/cluster-master.sock. */
+    public static Path socketPathFromEnvironment(String appName, Map<String, String> env) {
+        String fromEnv = env.get(ENV_REPL);
+        if (fromEnv != null && fromEnv.contains("/")) {
+            return Path.of(fromEnv.strip());
+        }
+        return defaultSocketPath(appName);
+    }
+
+    public Optional<Path> socketPath() {
+        return Optional.ofNullable(socketPath);
+    }
+
+    public int fileMode() {
+        return fileMode;
+    }
+
+    public Optional<String> group() {
+        return Optional.ofNullable(group);
+    }
+
+    public Set<Integer> allowedUids() {
+        return allowedUids;
+    }
+
+    public Optional<InetSocketAddress> tcpAddress() {
+        return Optional.ofNullable(tcpAddress);
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    public int maxLineBytes() {
+        return maxLineBytes;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public Duration writeTimeout() {
+        return writeTimeout;
+    }
+
+    public CommandTree.Timeouts commandTimeouts() {
+        return commandTimeouts;
+    }
+
+    public String prompt() {
+        return prompt;
+    }
+
+    public ProcessStatsSource processStats() {
+        return processStats;
+    }
+
+    public static final class Builder {
+        private Path socketPath;
+        private int fileMode = DEFAULT_FILE_MODE;
+        private String group;
+        private Set<Integer> allowedUids;
+        private InetSocketAddress tcpAddress;
+        private int maxConnections = 64;
+        private int maxLineBytes = 64 * 1024;
+        private Duration idleTimeout = Duration.ofMinutes(30);
+        private Duration writeTimeout = Duration.ofSeconds(10);
+        private CommandTree.Timeouts commandTimeouts = CommandTree.Timeouts.DEFAULT;
+        private String prompt = "cm> ";
+        private ProcessStatsSource processStats = new ProcessStats();
+
+        private Builder() {
+        }
+
+        public Builder socketPath(Path path) {
+            this.socketPath = path;
+            return this;
+        }
+
+        /** Permission bits of the socket file; connecting needs write permission. Default 0660. */
+        public Builder fileMode(int mode) {
+            if ((mode & ~0777) != 0) {
+                throw new IllegalArgumentException("file mode must be within 0777: " + Integer.toOctalString(mode));
+            }
+            this.fileMode = mode;
+            return this;
+        }
+
+        /** Group that owns the socket and whose members may connect; null for none. */
+        public Builder group(String groupName) {
+            this.group = groupName == null || groupName.isBlank() ? null : groupName.strip();
+            return this;
+        }
+
+        /** Uids always let in; default root and the master's own uid. */
+        public Builder allowedUids(Set<Integer> uids) {
+            this.allowedUids = Set.copyOf(uids);
+            return this;
+        }
+
+        /** Also (or only) listen on TCP. Has no peer check, so prefer loopback; a warning is logged. */
+        public Builder tcp(String address, int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("TCP port out of range: " + port);
+            }
+            this.tcpAddress = new InetSocketAddress(address == null || address.isBlank() ? "127.0.0.1" : address, port);
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            this.maxConnections = positive(max, "maxConnections");
+            return this;
+        }
+
+        public Builder maxLineBytes(int max) {
+            this.maxLineBytes = positive(max, "maxLineBytes");
+            return this;
+        }
+
+        /** Connections silent for this long are closed; zero disables. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /** A client that accepts no bytes for this long is dropped. */
+        public Builder writeTimeout(Duration timeout) {
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("writeTimeout must be positive");
+            }
+            this.writeTimeout = timeout;
+            return this;
+        }
+
+        public Builder commandTimeouts(CommandTree.Timeouts timeouts) {
+            this.commandTimeouts = Objects.requireNonNull(timeouts);
+            return this;
+        }
+
+        public Builder prompt(String prompt) {
+            this.prompt = Objects.requireNonNull(prompt);
+            return this;
+        }
+
+        public Builder processStats(ProcessStatsSource source) {
+            this.processStats = Objects.requireNonNull(source);
+            return this;
+        }
+
+        public ControlServerOptions build() {
+            if (socketPath == null && tcpAddress == null) {
+                throw new IllegalStateException("control server needs a socket path or a TCP address");
+            }
+            return new ControlServerOptions(this);
+        }
+
+        private static int positive(int value, String name) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(name + " must be positive");
+            }
+            return value;
+        }
+    }
+}

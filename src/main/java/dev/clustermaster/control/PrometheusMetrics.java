@@ -1,0 +1,81 @@
+package dev.clustermaster.control;
+
+import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.WorkerState;
+import dev.clustermaster.core.WorkerView;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Renders the cluster status in the Prometheus text exposition format (version 0.0.4). */
+final class PrometheusMetrics {
+
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private PrometheusMetrics() {
+    }
+
+    static String render(StatusReport report) {
+        ClusterSnapshot s = report.snapshot();
+        StringBuilder out = new StringBuilder(1024);
+        gauge(out, "cluster_master_up", "1 while the master is running.");
+        out.append("cluster_master_up 1\n");
+
+        gauge(out, "cluster_master_desired_workers", "Number of workers the master keeps.");
+        out.append("cluster_master_desired_workers ").append(s.desiredSize()).append('\n');
+
+        gauge(out, "cluster_master_workers", "Live workers by lifecycle state.");
+        Map<WorkerState, Integer> byState = new TreeMap<>();
+        for (WorkerState state : WorkerState.values()) {
+            byState.put(state, 0);
+        }
+        s.workers().forEach(w -> byState.merge(w.state(), 1, Integer::sum));
+        byState.forEach((state, n) -> out.append("cluster_master_workers{state=\"").append(state.label()).append("\"} ").append(n).append('\n'));
+
+        gauge(out, "cluster_master_failing_slots", "Slots in crash backoff.");
+        out.append("cluster_master_failing_slots ").append(s.failingSlots().size()).append('\n');
+
+        gauge(out, "cluster_master_restart_in_progress", "1 while a rolling restart runs.");
+        out.append("cluster_master_restart_in_progress ").append(s.restartProgress().isEmpty() ? 0 : 1).append('\n');
+
+        // Several workers can share a slot during a restart; the slot's count is the newest incarnation's.
+        Map<Integer, Integer> restartsBySlot = new TreeMap<>();
+        for (WorkerView w : s.workers()) {
+            restartsBySlot.merge(w.slot(), w.restarts(), Math::max);
+        }
+        out.append("# HELP cluster_master_worker_restarts_total Times the slot's worker was (re)started before the current one.\n");
+        out.append("# TYPE cluster_master_worker_restarts_total counter\n");
+        restartsBySlot.forEach((slot, n) -> out.append("cluster_master_worker_restarts_total{slot=\"").append(slot).append("\"} ").append(n).append('\n'));
+
+        gauge(out, "cluster_master_worker_rss_bytes", "Resident memory of each worker process.");
+        for (StatusReport.Row row : report.rows()) {
+            if (row.rssBytes() != null) {
+                out.append("cluster_master_worker_rss_bytes").append(workerLabels(row.worker())).append(' ').append(row.rssBytes()).append('\n');
+            }
+        }
+        out.append("# HELP cluster_master_worker_cpu_seconds_total CPU time (user+system) used by each worker process.\n");
+        out.append("# TYPE cluster_master_worker_cpu_seconds_total counter\n");
+        for (StatusReport.Row row : report.rows()) {
+            if (row.cpuSeconds() != null) {
+                out.append("cluster_master_worker_cpu_seconds_total").append(workerLabels(row.worker())).append(' ')
+                        .append(String.format(Locale.ROOT, "%.2f", row.cpuSeconds())).append('\n');
+            }
+        }
+        gauge(out, "cluster_master_worker_age_seconds", "Seconds since each worker was started.");
+        for (StatusReport.Row row : report.rows()) {
+            out.append("cluster_master_worker_age_seconds").append(workerLabels(row.worker())).append(' ')
+                    .append(String.format(Locale.ROOT, "%.3f", row.ageMillis() / 1000.0)).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String workerLabels(WorkerView w) {
+        return "{slot=\"" + w.slot() + "\",pid=\"" + w.pid() + "\"}";
+    }
+
+    private static void gauge(StringBuilder out, String name, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" gauge\n");
+    }
+}

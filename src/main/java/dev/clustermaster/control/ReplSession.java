@@ -1,0 +1,215 @@
+package dev.clustermaster.control;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * One REPL connection: reads lines, runs them through the {@link CommandTree}, writes answers. Interactive
+ * sessions get a prompt; a session whose first request is a JSON line becomes a JSON session (one JSON answer
+ * per line, no prompt, no broadcasts) so scripts can parse every line they read.
+ */
+final class ReplSession implements Runnable, CommandContext {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplSession.class);
+    /** Garbage rarely contains many valid lines; after this many bad lines in a row the client is dropped. */
+    static final int MAX_CONSECUTIVE_BAD_LINES = 10;
+
+    /** What the session needs from its server. */
+    interface Host {
+        CommandTree commands();
+
+        ControlApi api();
+
+        int connectionCount();
+
+        void broadcast(ReplSession from, String message);
+
+        void ended(ReplSession session);
+    }
+
+    private final ClientConnection connection;
+    private final Host host;
+    private final String prompt;
+    private final int maxLineBytes;
+    private final Duration idleTimeout;
+    private final Object writeLock = new Object();
+    private volatile boolean jsonSession;
+    private volatile boolean busy;
+    private int badLines;
+
+    ReplSession(ClientConnection connection, Host host, String prompt, int maxLineBytes, Duration idleTimeout) {
+        this.connection = connection;
+        this.host = host;
+        this.prompt = prompt;
+        this.maxLineBytes = maxLineBytes;
+        this.idleTimeout = idleTimeout;
+    }
+
+    String describe() {
+        return connection.describe();
+    }
+
+    ClientConnection connection() {
+        return connection;
+    }
+
+    boolean isInteractive() {
+        return !jsonSession;
+    }
+
+    @Override
+    public int connectionCount() {
+        return host.connectionCount();
+    }
+
+    @Override
+    public void broadcast(String message) {
+        host.broadcast(this, message);
+    }
+
+    /** Wakes the session so it ends (server shutdown, broadcast failure). */
+    void abort() {
+        connection.abort();
+    }
+
+    @Override
+    public void run() {
+        log.debug("control connection from {}", describe());
+        try {
+            send(prompt);
+            serve();
+        } catch (ClientConnection.WriteTimeoutException e) {
+            log.warn("dropped control client {}: {}", describe(), e.getMessage());
+        } catch (IOException e) {
+            log.debug("control connection {} ended: {}", describe(), e.toString());
+        } catch (RuntimeException e) {
+            log.error("control connection {} failed", describe(), e);
+        } finally {
+            connection.abort();
+            connection.close();
+            host.ended(this);
+            log.debug("control connection from {} closed", describe());
+        }
+    }
+
+    private void serve() throws IOException {
+        LineAccumulator lines = new LineAccumulator(maxLineBytes);
+        byte[] buffer = new byte[8192];
+        long lastActivity = System.nanoTime();
+        while (true) {
+            int n = connection.read(buffer);
+            if (n < 0) {
+                return;
+            }
+            if (n == 0) {
+                if (!idleTimeout.isZero() && System.nanoTime() - lastActivity >= idleTimeout.toNanos()) {
+                    sendQuietly("idle for " + idleTimeout.toSeconds() + "s, closing\n");
+                    log.info("closed idle control connection {}", describe());
+                    return;
+                }
+                continue;
+            }
+            lastActivity = System.nanoTime();
+            java.util.List<byte[]> complete;
+            try {
+                complete = lines.feed(buffer, n);
+            } catch (LineAccumulator.LineTooLongException e) {
+                log.warn("dropped control client {}: {}", describe(), e.getMessage());
+                sendQuietly(reply(Reply.usage("", e.getMessage() + ", closing"), jsonSession));
+                return;
+            }
+            for (byte[] line : complete) {
+                if (!handle(line)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Runs one line; false when the session should end. */
+    private boolean handle(byte[] raw) throws IOException {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            text = "\uFFFD"; // the parser reports it as malformed input
+        }
+        ParsedCommand parsed;
+        Reply reply;
+        boolean json;
+        try {
+            parsed = CommandLineParser.parse(text);
+            json = parsed.jsonOutput();
+            if (parsed.isBlank()) {
+                send(jsonSession ? "" : prompt);
+                return true;
+            }
+            if (text.strip().startsWith("{")) {
+                jsonSession = true;
+            }
+            busy = true;
+            try {
+                reply = host.commands().execute(parsed, host.api(), this);
+            } finally {
+                busy = false;
+            }
+        } catch (CommandSyntaxException e) {
+            json = e.jsonOutput() || jsonSession;
+            reply = Reply.usage("", e.getMessage());
+        }
+        badLines = reply.status() == Reply.Status.USAGE_ERROR && reply.command().isEmpty() ? badLines + 1 : 0;
+        if (badLines >= MAX_CONSECUTIVE_BAD_LINES) {
+            send(reply(Reply.usage("", "too many malformed lines, closing"), json || jsonSession));
+            log.warn("dropped control client {}: {} malformed lines in a row", describe(), badLines);
+            return false;
+        }
+        String answer = reply(reply, json || jsonSession);
+        boolean keepOpen = !reply.closeSession();
+        send(keepOpen && !jsonSession ? answer + prompt : answer);
+        return keepOpen;
+    }
+
+    private static String reply(Reply reply, boolean json) {
+        return (json ? reply.toJson() : reply.humanText()) + "\n";
+    }
+
+    /** A message from another session (debug); written between answers, re-showing the prompt when idle. */
+    void sendUnsolicited(String message) {
+        try {
+            send("\n" + message + "\n" + (busy ? "" : prompt));
+        } catch (ClientConnection.WriteTimeoutException e) {
+            log.warn("dropped control client {}: {}", describe(), e.getMessage());
+            abort();
+        } catch (IOException e) {
+            abort();
+        }
+    }
+
+    private void send(String text) throws IOException {
+        if (text.isEmpty()) {
+            return;
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        synchronized (writeLock) {
+            connection.write(bytes);
+        }
+    }
+
+    private void sendQuietly(String text) {
+        try {
+            send(text);
+        } catch (IOException e) {
+            log.debug("could not send last words to {}", describe(), e);
+        }
+    }
+}

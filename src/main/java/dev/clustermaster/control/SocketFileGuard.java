@@ -1,0 +1,107 @@
+package dev.clustermaster.control;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Filesystem chores around the socket file: the parent directory, a stale socket left by a crashed master,
+ * a live master already listening, the final mode and group.
+ */
+final class SocketFileGuard {
+
+    private static final Logger log = LoggerFactory.getLogger(SocketFileGuard.class);
+    /** sun_path is 108 bytes including the terminating NUL on Linux. */
+    static final int MAX_PATH_BYTES = 107;
+
+    private SocketFileGuard() {
+    }
+
+    static void checkPathLength(Path socket) throws IOException {
+        int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (length > MAX_PATH_BYTES) {
+            throw new IOException("control socket path is " + length + " bytes, the limit is " + MAX_PATH_BYTES + ": " + socket);
+        }
+    }
+
+    /** Creates a missing parent directory as 0750 (group-owned when a group is set) so only the service can reach the socket. */
+    static void prepareParent(Path socket, String group) throws IOException {
+        Path parent = socket.toAbsolutePath().getParent();
+        if (parent == null || Files.isDirectory(parent)) {
+            return;
+        }
+        Files.createDirectories(parent);
+        // createDirectories applies the umask; set the mode explicitly.
+        Files.setPosixFilePermissions(parent, permissions(0750));
+        if (group != null) {
+            setGroup(parent, group);
+        }
+        log.info("created control socket directory {}", parent);
+    }
+
+    /**
+     * Removes a socket file nobody answers on. Refuses when another process is listening (a second master with the
+     * same name) or when the path is not a socket, rather than breaking the other master's REPL.
+     */
+    static void removeStaleSocket(Path socket) throws IOException {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (!attrs.isOther()) {
+            throw new IOException("control socket path " + socket + " exists and is not a socket; refusing to replace it");
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socket));
+            throw new IOException("another cluster-master is already listening on " + socket
+                    + " (stop it, or give this one another name or repl path)");
+        } catch (ConnectException e) {
+            Files.deleteIfExists(socket);
+            log.info("removed stale control socket {}", socket);
+        }
+    }
+
+    static void applyModeAndGroup(Path socket, int mode, String group) throws IOException {
+        Files.setPosixFilePermissions(socket, permissions(mode));
+        if (group != null) {
+            setGroup(socket, group);
+        }
+    }
+
+    private static void setGroup(Path path, String group) throws IOException {
+        GroupPrincipal principal = FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+        Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(principal);
+    }
+
+    static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {
+                PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int bit = 0; bit < order.length; bit++) {
+            if ((mode & (1 << bit)) != 0) {
+                set.add(order[bit]);
+            }
+        }
+        return set;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.clustermaster.os;
+
+/**
+ * How a child ended, decoded from a waitpid status.
+ * @param exitCode 0..255 when the child exited, -1 when it was killed by a signal (or the status is unknown)
+ * @param signal the killing signal, 0 when it exited (or the status is unknown)
+ */
+public record ExitStatus(int exitCode, int signal) {
+
+    /** Child was already reaped by someone else (waitpid said ECHILD): it is gone but how is unknown. */
+    public static final ExitStatus UNKNOWN = new ExitStatus(-1, 0);
+
+    /** Decodes a raw waitpid status (the Linux/glibc encoding). Stopped/continued statuses are rejected. */
+    public static ExitStatus fromWaitStatus(int raw) {
+        int low = raw & 0x7f;
+        if (low == 0) {                       // WIFEXITED
+            return new ExitStatus((raw >> 8) & 0xff, 0);
+        }
+        if (low != 0x7f && (raw & 0xffff) != 0xffff) {  // WIFSIGNALED (not stopped, not continued)
+            return new ExitStatus(-1, low);
+        }
+        throw new IllegalArgumentException("not a termination status: 0x" + Integer.toHexString(raw));
+    }
+
+    public boolean signaled() {
+        return signal > 0;
+    }
+
+    /** Exited with code 0. */
+    public boolean success() {
+        return signal == 0 && exitCode == 0;
+    }
+
+    public boolean unknown() {
+        return signal == 0 && exitCode < 0;
+    }
+
+    /** "exit 3", "killed by SIGKILL", "unknown status". */
+    public String describe() {
+        if (signaled()) {
+            return "killed by " + Signals.name(signal);
+        }
+        if (exitCode < 0) {
+            return "unknown status";
+        }
+        return "exit " + exitCode;
+    }
+}

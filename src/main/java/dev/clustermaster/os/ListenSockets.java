@@ -1,0 +1,533 @@
+package dev.clustermaster.os;
+
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.IntByReference;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnixDomainSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The listening sockets the master binds once and keeps for its whole life, so that workers come and go
+ * (rolling restarts) while the kernel queues new connections on the same socket.
+ *
+ * <p>Specs: {@code tcp://127.0.0.1:8080}, {@code tcp://[::1]:8080}, {@code tcp://:8080} (every address, dual stack),
+ * {@code tcp://localhost:8080} (first resolved address), {@code unix:/run/app/http.sock}, {@code unix:@name}
+ * (abstract), each optionally prefixed with a name for LISTEN_FDNAMES: {@code http=tcp://:8080}.
+ * Port 0 lets the kernel choose; the returned spec then names the real port.
+ *
+ * <p>Sockets are made with raw libc calls (socket, setsockopt SO_REUSEADDR, bind, listen with backlog 1024) so the
+ * master owns a plain fd number to hand to every worker. They are blocking and FD_CLOEXEC: they reach a worker
+ * only through the spawner's explicit fd map.
+ *
+ * <p>SO_REUSEPORT mode is the alternative where the master binds nothing: {@link #reusePortEnv} tells each worker
+ * what to bind itself (with SO_REUSEPORT); the kernel then spreads connections over the workers' own sockets.
+ */
+public final class ListenSockets {
+
+    /** A bound listening socket; {@code spec} is canonical ({@code tcp://ADDR:PORT} or {@code unix:PATH}). */
+    public record Listener(String name, String spec, int fd) {
+    }
+
+    /**
+     * A parsed spec. {@code host} is empty for every address; {@code path} is set for unix sockets only
+     * ("@name" for the abstract namespace).
+     */
+    public record Spec(String name, String scheme, String host, int port, String path) {
+        public boolean isTcp() {
+            return scheme.equals("tcp");
+        }
+
+        /** The spec as written back, e.g. {@code tcp://[::1]:8080}; the name is not part of it. */
+        public String address() {
+            if (!isTcp()) {
+                return "unix:" + path;
+            }
+            String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+            return "tcp://" + h + ":" + port;
+        }
+    }
+
+    public static final int BACKLOG = 1024;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,255}");
+    private static final int SUN_PATH_MAX = 108;
+
+    private ListenSockets() {
+    }
+
+    // ---- parsing ------------------------------------------------------------------------------------------------
+
+    /** Parses one spec; IllegalArgumentException with the reason and the accepted forms. */
+    public static Spec parse(String text) {
+        String spec = text.trim();
+        String name = "";
+        int eq = spec.indexOf('=');
+        int scheme = spec.indexOf(':');
+        if (eq > 0 && (scheme < 0 || eq < scheme)) {
+            name = spec.substring(0, eq);
+            spec = spec.substring(eq + 1);
+            if (!NAME.matcher(name).matches()) {
+                throw bad(text, "a listener name may hold only letters, digits, '_', '.', '-'");
+            }
+        }
+        String lower = spec.toLowerCase(Locale.ROOT);
+        Spec parsed;
+        if (lower.startsWith("tcp://")) {
+            parsed = parseTcp(text, spec.substring("tcp://".length()));
+        } else if (lower.startsWith("unix:")) {
+            String path = spec.substring("unix:".length());
+            if (path.startsWith("//")) {
+                path = path.substring(2);
+            }
+            parsed = parseUnix(text, path);
+        } else {
+            throw bad(text, "expected tcp://HOST:PORT, tcp://[IPV6]:PORT, tcp://:PORT or unix:/PATH");
+        }
+        return new Spec(name.isEmpty() ? defaultName(parsed) : name, parsed.scheme, parsed.host, parsed.port, parsed.path);
+    }
+
+    private static Spec parseTcp(String text, String rest) {
+        String host;
+        String port;
+        if (rest.startsWith("[")) {
+            int close = rest.indexOf(']');
+            if (close < 0 || close + 1 >= rest.length() || rest.charAt(close + 1) != ':') {
+                throw bad(text, "an IPv6 address is written [ADDR]:PORT");
+            }
+            host = rest.substring(1, close);
+            port = rest.substring(close + 2);
+            if (host.isEmpty()) {
+                throw bad(text, "empty IPv6 address");
+            }
+        } else {
+            int colon = rest.lastIndexOf(':');
+            if (colon < 0) {
+                throw bad(text, "missing :PORT");
+            }
+            host = rest.substring(0, colon);
+            port = rest.substring(colon + 1);
+            if (host.indexOf(':') >= 0) {
+                throw bad(text, "an IPv6 address needs brackets: tcp://[" + host + "]:" + port);
+            }
+            if (host.equals("*")) {
+                host = "";
+            }
+        }
+        if (host.indexOf('/') >= 0) {
+            throw bad(text, "no path after the port");
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw bad(text, "port is not a number: '" + port + "'");
+        }
+        if (p < 0 || p > 65535) {
+            throw bad(text, "port out of range 0-65535: " + p);
+        }
+        return new Spec("", "tcp", host, p, "");
+    }
+
+    private static Spec parseUnix(String text, String path) {
+        boolean isAbstract = path.startsWith("@");
+        int bytes = path.getBytes(StandardCharsets.UTF_8).length;
+        if (path.isEmpty() || (isAbstract && bytes == 1)) {
+            throw bad(text, "empty socket path");
+        }
+        if (bytes + (isAbstract ? 0 : 1) > SUN_PATH_MAX) {
+            throw bad(text, "socket path longer than " + (SUN_PATH_MAX - 1) + " bytes");
+        }
+        return new Spec("", "unix", "", 0, path);
+    }
+
+    private static String defaultName(Spec s) {
+        if (s.isTcp()) {
+            return "tcp-" + s.port;
+        }
+        String file = s.path.startsWith("@") ? s.path.substring(1) : Path.of(s.path).getFileName().toString();
+        String cleaned = file.replaceAll("[^A-Za-z0-9_.\\-]", "_");
+        return "unix-" + (cleaned.length() > 200 ? cleaned.substring(0, 200) : cleaned);
+    }
+
+    private static IllegalArgumentException bad(String spec, String why) {
+        return new IllegalArgumentException("bad listen address '" + spec + "': " + why);
+    }
+
+    // ---- binding ------------------------------------------------------------------------------------------------
+
+    /**
+     * Parses every spec first (a typo fails before anything is bound), then binds them in order.
+     * On failure the ones already bound are closed again. Names are made unique with a "-2", "-3" suffix.
+     */
+    public static List<Listener> bind(List<String> specs) throws IOException {
+        List<Spec> parsed = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (String s : specs) {
+            Spec spec = parse(s);
+            String name = spec.name;
+            for (int i = 2; !names.add(name); i++) {
+                name = spec.name + "-" + i;
+            }
+            parsed.add(new Spec(name, spec.scheme, spec.host, spec.port, spec.path));
+        }
+        List<Listener> bound = new ArrayList<>();
+        try {
+            for (Spec spec : parsed) {
+                bound.add(bind(spec));
+            }
+        } catch (IOException | RuntimeException e) {
+            close(bound);
+            throw e;
+        }
+        return bound;
+    }
+
+    /** Binds one parsed spec; the IOException message reads "cannot listen on SPEC: REASON". */
+    public static Listener bind(Spec spec) throws IOException {
+        return spec.isTcp() ? bindTcp(spec) : bindUnix(spec);
+    }
+
+    private static Listener bindTcp(Spec spec) throws IOException {
+        byte[] address;
+        int family;
+        boolean dualStack = spec.host.isEmpty();
+        InetAddress ip = null;
+        if (!dualStack) {
+            try {
+                ip = InetAddress.getByName(spec.host);
+            } catch (UnknownHostException e) {
+                throw new IOException("cannot listen on " + spec.address() + ": unknown host " + spec.host, e);
+            }
+        }
+        family = ip instanceof Inet4Address ? Net.AF_INET : Net.AF_INET6;
+        int fd = Net.api().socket(family, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        if (fd < 0 && dualStack && Net.errno() == Net.EAFNOSUPPORT) {
+            // IPv6 disabled in this kernel: every address means every IPv4 address.
+            family = Net.AF_INET;
+            fd = Net.api().socket(family, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        }
+        if (fd < 0) {
+            throw failure(spec, "socket");
+        }
+        try {
+            setIntOption(spec, fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
+            if (family == Net.AF_INET6 && dualStack) {
+                setIntOption(spec, fd, Net.IPPROTO_IPV6, Net.IPV6_V6ONLY, 0);
+            }
+            address = family == Net.AF_INET ? sockaddrIn(ip, spec.port) : sockaddrIn6(ip, spec.port);
+            if (Net.api().bind(fd, address, address.length) != 0) {
+                throw failure(spec, null);
+            }
+            if (Net.api().listen(fd, BACKLOG) != 0) {
+                throw failure(spec, "listen");
+            }
+            return new Listener(spec.name, describe(fd), fd);
+        } catch (IOException | RuntimeException e) {
+            Net.api().close(fd);
+            throw e;
+        }
+    }
+
+    private static Listener bindUnix(Spec spec) throws IOException {
+        if (!spec.path.startsWith("@")) {
+            removeStaleSocket(spec);
+        }
+        int fd = Net.api().socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure(spec, "socket");
+        }
+        try {
+            byte[] address = sockaddrUn(spec.path);
+            if (Net.api().bind(fd, address, address.length) != 0) {
+                throw failure(spec, null);
+            }
+            if (Net.api().listen(fd, BACKLOG) != 0) {
+                throw failure(spec, "listen");
+            }
+            return new Listener(spec.name, spec.address(), fd);
+        } catch (IOException | RuntimeException e) {
+            Net.api().close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A socket file left by a master that died can be removed; one that still answers belongs to a live server,
+     * so binding fails with "Address already in use" instead of stealing its path.
+     */
+    private static void removeStaleSocket(Spec spec) throws IOException {
+        Path path = Path.of(spec.path);
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return; // nothing there (or unreadable: bind reports it)
+        }
+        if (!attributes.isOther()) {
+            throw new IOException("cannot listen on " + spec.address() + ": the path exists and is not a socket");
+        }
+        SocketChannel probe;
+        try {
+            probe = SocketChannel.open(UnixDomainSocketAddress.of(path));
+        } catch (ConnectException stale) {
+            Files.deleteIfExists(path);
+            return;
+        }
+        probe.close();
+        throw new IOException("cannot listen on " + spec.address() + ": Address already in use (a server answers there)");
+    }
+
+    /** Closes the fds and removes the socket files of unix listeners: for sockets this class bound. */
+    public static void close(List<Listener> listeners) {
+        close(listeners, true);
+    }
+
+    /**
+     * Closes the fds; removes unix socket files only if {@code removeSocketFiles} (pass false for sockets that
+     * systemd passed in: their files belong to the socket unit).
+     */
+    public static void close(List<Listener> listeners, boolean removeSocketFiles) {
+        for (Listener l : listeners) {
+            Net.api().close(l.fd);
+            if (removeSocketFiles && l.spec.startsWith("unix:") && !l.spec.startsWith("unix:@")) {
+                try {
+                    Files.deleteIfExists(Path.of(l.spec.substring("unix:".length())));
+                } catch (IOException | RuntimeException e) {
+                    // Best effort: a stale file is removed by the next bind anyway.
+                }
+            }
+        }
+    }
+
+    /**
+     * Canonical spec of a listening socket fd from getsockname: {@code tcp://127.0.0.1:8080}, {@code tcp://[::]:8080},
+     * {@code unix:/run/x.sock}, {@code unix:@name}.
+     */
+    public static String describe(int fd) throws IOException {
+        byte[] address = new byte[128];
+        IntByReference length = new IntByReference(address.length);
+        if (Net.api().getsockname(fd, address, length) != 0) {
+            int e = Net.errno();
+            throw new IOException("getsockname(fd " + fd + "): " + Net.api().strerror(e));
+        }
+        ByteBuffer b = ByteBuffer.wrap(address, 0, Math.min(length.intValue(), address.length)).order(ByteOrder.nativeOrder());
+        int family = b.getShort(0);
+        int port = ((address[2] & 0xff) << 8) | (address[3] & 0xff);
+        switch (family) {
+            case Net.AF_INET: {
+                byte[] ip = new byte[4];
+                System.arraycopy(address, 4, ip, 0, 4);
+                return "tcp://" + InetAddress.getByAddress(ip).getHostAddress() + ":" + port;
+            }
+            case Net.AF_INET6: {
+                byte[] ip = new byte[16];
+                System.arraycopy(address, 8, ip, 0, 16);
+                return "tcp://[" + compressIpv6(ip) + "]:" + port;
+            }
+            case Net.AF_UNIX: {
+                int pathBytes = length.intValue() - 2;
+                if (pathBytes <= 0) {
+                    return "unix:";
+                }
+                if (address[2] == 0) {
+                    return "unix:@" + new String(address, 3, pathBytes - 1, StandardCharsets.UTF_8);
+                }
+                int end = 2;
+                while (end < 2 + pathBytes && address[end] != 0) {
+                    end++;
+                }
+                return "unix:" + new String(address, 2, end - 2, StandardCharsets.UTF_8);
+            }
+            default:
+                throw new IOException("fd " + fd + " is a socket of unsupported family " + family);
+        }
+    }
+
+    /**
+     * Environment for SO_REUSEPORT mode, where each worker binds the address itself: {@code PORT}, {@code HOST}
+     * (absent for every address), {@code CM_LISTEN} (the spec) and {@code CM_REUSEPORT=1}. Only one tcp spec.
+     */
+    public static Map<String, String> reusePortEnv(List<String> specs) {
+        if (specs.size() != 1) {
+            throw new IllegalArgumentException("SO_REUSEPORT mode takes exactly one tcp:// address, got " + specs.size());
+        }
+        Spec spec = parse(specs.get(0));
+        if (!spec.isTcp()) {
+            throw new IllegalArgumentException("SO_REUSEPORT works for tcp:// addresses only, not " + specs.get(0));
+        }
+        if (spec.port == 0) {
+            throw new IllegalArgumentException("SO_REUSEPORT mode needs a fixed port, not 0");
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PORT", Integer.toString(spec.port));
+        if (!spec.host.isEmpty()) {
+            env.put("HOST", spec.host);
+        }
+        env.put("CM_LISTEN", spec.address());
+        env.put("CM_REUSEPORT", "1");
+        return env;
+    }
+
+    /** RFC 5952 text of an IPv6 address: lower-case hex, the longest run of two or more zero groups as "::". */
+    static String compressIpv6(byte[] ip) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((ip[2 * i] & 0xff) << 8) | (ip[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
+    }
+
+    // ---- native helpers -----------------------------------------------------------------------------------------
+
+    private static void setIntOption(Spec spec, int fd, int level, int option, int value) throws IOException {
+        byte[] v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array();
+        if (Net.api().setsockopt(fd, level, option, v, 4) != 0) {
+            throw failure(spec, "setsockopt");
+        }
+    }
+
+    private static IOException failure(Spec spec, String call) {
+        int e = Net.errno();
+        String reason = Net.api().strerror(e);
+        return new IOException("cannot listen on " + spec.address() + ": " + (call == null ? reason : call + ": " + reason));
+    }
+
+    private static byte[] sockaddrIn(InetAddress ip, int port) {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+        b.putShort(0, (short) Net.AF_INET);
+        b.order(ByteOrder.BIG_ENDIAN).putShort(2, (short) port);
+        byte[] out = b.array();
+        if (ip != null) {
+            System.arraycopy(ip.getAddress(), 0, out, 4, 4);
+        }
+        return out;
+    }
+
+    private static byte[] sockaddrIn6(InetAddress ip, int port) {
+        ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.nativeOrder());
+        b.putShort(0, (short) Net.AF_INET6);
+        b.order(ByteOrder.BIG_ENDIAN).putShort(2, (short) port);
+        if (ip instanceof Inet6Address v6) {
+            b.order(ByteOrder.nativeOrder()).putInt(24, v6.getScopeId());
+            byte[] out = b.array();
+            System.arraycopy(v6.getAddress(), 0, out, 8, 16);
+            return out;
+        }
+        return b.array();
+    }
+
+    static byte[] sockaddrUn(String path) {
+        boolean isAbstract = path.startsWith("@");
+        byte[] name = (isAbstract ? path.substring(1) : path).getBytes(StandardCharsets.UTF_8);
+        // Abstract names start with NUL and are exactly as long as the length says (no terminator).
+        int pathBytes = isAbstract ? 1 + name.length : name.length + 1;
+        byte[] out = new byte[2 + pathBytes];
+        ByteBuffer.wrap(out).order(ByteOrder.nativeOrder()).putShort(0, (short) Net.AF_UNIX);
+        System.arraycopy(name, 0, out, 2 + (isAbstract ? 1 : 0), name.length);
+        return out;
+    }
+
+    /** The libc calls of this class and {@link SocketActivation}. Constants are Linux's (x86_64 and aarch64). */
+    static final class Net {
+        static final int AF_UNIX = 1;
+        static final int AF_INET = 2;
+        static final int AF_INET6 = 10;
+        static final int SOCK_STREAM = 1;
+        static final int SOCK_CLOEXEC = 0x80000;
+        static final int SOL_SOCKET = 1;
+        static final int SO_REUSEADDR = 2;
+        static final int SO_TYPE = 3;
+        static final int SO_ACCEPTCONN = 30;
+        static final int IPPROTO_IPV6 = 41;
+        static final int IPV6_V6ONLY = 26;
+        static final int F_GETFD = 1;
+        static final int F_SETFD = 2;
+        static final int FD_CLOEXEC = 1;
+        static final int EAFNOSUPPORT = 97;
+
+        public interface Api {
+            int socket(int domain, int type, int protocol);
+
+            int setsockopt(int fd, int level, int option, @In byte[] value, int length);
+
+            int getsockopt(int fd, int level, int option, @Out byte[] value, IntByReference length);
+
+            int bind(int fd, @In byte[] address, int length);
+
+            int listen(int fd, int backlog);
+
+            int getsockname(int fd, @Out byte[] address, IntByReference length);
+
+            int fcntl(int fd, int cmd, int arg);
+
+            int close(int fd);
+
+            String strerror(int errno);
+        }
+
+        private static final class Holder {
+            static final Api API = LibraryLoader.create(Api.class).load("c");
+            static final Runtime RUNTIME = Runtime.getRuntime(API);
+        }
+
+        private Net() {
+        }
+
+        static Api api() {
+            return Holder.API;
+        }
+
+        static int errno() {
+            return LastError.getLastError(Holder.RUNTIME);
+        }
+    }
+}

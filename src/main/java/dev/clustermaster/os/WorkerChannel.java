@@ -1,0 +1,215 @@
+package dev.clustermaster.os;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Line-based master<->worker IPC over socketpair(AF_UNIX, SOCK_STREAM). Both ends are close-on-exec; the child end
+ * reaches the worker only through the spawn fd map.
+ */
+public final class WorkerChannel implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerChannel.class);
+
+    /** A worker sending a longer line is broken or hostile: the channel is closed. */
+    public static final int MAX_LINE = 1024 * 1024;
+    /** How long send() may block on a full socket buffer before giving up on the worker. */
+    public static final long DEFAULT_SEND_TIMEOUT_MILLIS = 2000;
+
+    // Lock order: sendLock, then lock. fd is only closed holding both, so a send never writes to a reused fd
+    // number, and shutdown(2) (under lock alone) can still interrupt a send blocked on a full buffer.
+    private final Object sendLock = new Object();
+    private final Object lock = new Object();
+    private final int fd;          // master end
+    private int childFd;           // -1 once closed in the master
+    private boolean fdClosed;      // guarded by lock: the master end was closed (never close twice)
+    private boolean shut;          // guarded by lock: close() called or send broke the stream
+    private boolean reading;       // guarded by lock: the reader thread owns closing fd
+
+    private WorkerChannel(int fd, int childFd) {
+        this.fd = fd;
+        this.childFd = childFd;
+    }
+
+    public static WorkerChannel open() throws IOException {
+        return open(DEFAULT_SEND_TIMEOUT_MILLIS);
+    }
+
+    public static WorkerChannel open(long sendTimeoutMillis) throws IOException {
+        int[] fds = new int[2];
+        if (Libc.api().socketpair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, fds) != 0) {
+            int e = Libc.errno();
+            throw new IOException("socketpair: " + Libc.strerror(e));
+        }
+        try {
+            // A blocking send with SO_SNDTIMEO returns EAGAIN instead of hanging on a worker that never reads.
+            Libc.setSocketTimeout(fds[0], Libc.SO_SNDTIMEO, sendTimeoutMillis);
+        } catch (IOException e) {
+            Libc.closeQuietly(fds[0]);
+            Libc.closeQuietly(fds[1]);
+            throw e;
+        }
+        return new WorkerChannel(fds[0], fds[1]);
+    }
+
+    /** The worker's end: put it in the spawn fd map, then call closeChildEnd() right after spawning. */
+    public int childFd() {
+        synchronized (lock) {
+            if (childFd < 0) {
+                throw new IllegalStateException("child end already closed");
+            }
+            return childFd;
+        }
+    }
+
+    /** Drops the master's copy of the worker's end, so the worker exiting gives the reader EOF. */
+    public void closeChildEnd() {
+        synchronized (lock) {
+            Libc.closeQuietly(childFd);
+            childFd = -1;
+        }
+    }
+
+    /**
+     * Starts a daemon thread delivering each line (without LF) to onLine; onEof runs once when the worker closed
+     * its end, sent an overlong line, or close() was called. The thread then closes the master end.
+     */
+    public void startReading(String threadName, Consumer<String> onLine, Runnable onEof) {
+        synchronized (lock) {
+            if (reading) {
+                throw new IllegalStateException("already reading");
+            }
+            if (shut || fdClosed) {
+                throw new IllegalStateException("channel closed");
+            }
+            reading = true;
+        }
+        Thread t = new Thread(() -> readLoop(threadName, onLine, onEof), threadName);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void readLoop(String name, Consumer<String> onLine, Runnable onEof) {
+        LineSplitter lines = new LineSplitter(MAX_LINE, line -> {
+            try {
+                onLine.accept(line);
+            } catch (RuntimeException e) {
+                log.error("{}: line consumer failed", name, e);
+            }
+        });
+        byte[] buf = new byte[16 * 1024];
+        try {
+            while (true) {
+                long n = Libc.api().recv(fd, buf, buf.length, 0);
+                if (n > 0) {
+                    if (!lines.feed(buf, 0, (int) n, false)) {
+                        log.warn("{}: worker sent a line over {} bytes; closing the channel", name, MAX_LINE);
+                        break;
+                    }
+                } else if (n == 0) {
+                    break;
+                } else {
+                    int e = Libc.errno();
+                    if (e == Libc.EINTR) {
+                        continue;
+                    }
+                    log.debug("{}: recv: {}", name, Libc.strerror(e));
+                    break;
+                }
+            }
+        } finally {
+            shutdownStream();
+            closeFd();
+            try {
+                onEof.run();
+            } catch (RuntimeException e) {
+                log.error("{}: EOF callback failed", name, e);
+            }
+        }
+    }
+
+    /**
+     * Sends line + LF. Thread-safe. Returns false (and logs) if the channel is closed, the worker is gone, or the
+     * worker did not drain its socket within the send timeout; a line cut by that timeout closes the channel,
+     * because the stream would no longer be line-aligned.
+     */
+    public boolean send(String line) {
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        synchronized (sendLock) {
+            synchronized (lock) {
+                if (shut || fdClosed) {
+                    log.debug("send on closed channel dropped");
+                    return false;
+                }
+            }
+            int off = 0;
+            while (off < bytes.length) {
+                byte[] chunk = off == 0 ? bytes : Arrays.copyOfRange(bytes, off, bytes.length);
+                long n = Libc.api().send(fd, chunk, chunk.length, Libc.MSG_NOSIGNAL);
+                if (n > 0) {
+                    off += (int) n;
+                    continue;
+                }
+                int e = Libc.errno();
+                if (n < 0 && e == Libc.EINTR) {
+                    continue;
+                }
+                if (n < 0 && e == Libc.EAGAIN && off == 0) {
+                    log.warn("worker channel: send timed out, the worker is not reading; line dropped");
+                    return false;
+                }
+                if (n < 0 && e == Libc.EAGAIN) {
+                    log.warn("worker channel: send timed out mid-line; closing the channel");
+                } else {
+                    log.debug("worker channel: send: {}", n < 0 ? Libc.strerror(e) : "no progress");
+                }
+                shutdownStream();
+                return false;
+            }
+            return true;
+        }
+    }
+
+    /**
+     * The worker sees EOF; a running reader gets EOF too, runs onEof and closes the fd. Idempotent. May wait for
+     * a send in progress to notice the shutdown (immediate, since shutdown wakes it).
+     */
+    @Override
+    public void close() {
+        boolean readerOwnsFd;
+        synchronized (lock) {
+            Libc.closeQuietly(childFd);
+            childFd = -1;
+            shutdownStream();
+            readerOwnsFd = reading;
+        }
+        if (!readerOwnsFd) {
+            closeFd();
+        }
+    }
+
+    /** shutdown(SHUT_RDWR) once: wakes a reader blocked in recv and a sender blocked on a full buffer. */
+    private void shutdownStream() {
+        synchronized (lock) {
+            if (!shut && !fdClosed) {
+                Libc.api().shutdown(fd, Libc.SHUT_RDWR);
+            }
+            shut = true;
+        }
+    }
+
+    private void closeFd() {
+        synchronized (sendLock) {
+            synchronized (lock) {
+                if (!fdClosed) {
+                    Libc.closeQuietly(fd);
+                    fdClosed = true;
+                }
+            }
+        }
+    }
+}

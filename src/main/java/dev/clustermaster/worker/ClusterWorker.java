@@ -1,0 +1,116 @@
+package dev.clustermaster.worker;
+
+import java.io.IOException;
+import java.nio.channels.Channel;
+import java.nio.channels.ServerSocketChannel;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * What a worker's code may ask of its cluster-master. Every call is harmless outside a master:
+ * {@link #id()} is 0, {@link #ready()} does nothing, {@link #send} fails its future.
+ *
+ * <p>Uses only the JDK. Notifications and messages need jnr-unixsocket on the class path (it is in
+ * cluster-master's jar); without it they are disabled with one log line and the worker still runs.
+ *
+ * <p>A worker whose IPC channel reaches end of stream (the master died, even by kill -9) exits on its own:
+ * shutdown hooks get 2 s, then the JVM halts with status 1.
+ */
+public final class ClusterWorker {
+
+    private static Optional<ServerSocketChannel> listener;
+
+    private ClusterWorker() {
+    }
+
+    /** Slot number, 1-based; 0 when not started by a master. */
+    public static int id() {
+        return env().childId();
+    }
+
+    /** How many times this slot was started before this incarnation. */
+    public static int restartCount() {
+        return env().restartCount();
+    }
+
+    /** Unique id of this incarnation, empty when not started by a master. */
+    public static String workerId() {
+        return env().workerId();
+    }
+
+    /** Pid of the master, 0 when not started by a master. */
+    public static long masterPid() {
+        return env().masterPid();
+    }
+
+    public static boolean isWorker() {
+        return env().underMaster();
+    }
+
+    /**
+     * Tells the master this worker serves now (READY=1); during a rolling restart the master waits for this
+     * before stopping the next old worker. May block while the native transport loads (first call only).
+     *
+     * @return true if the notification was sent; false when there is no NOTIFY_SOCKET or no transport
+     */
+    public static boolean ready() {
+        return WorkerRuntime.get().notifyMaster("READY=1");
+    }
+
+    /** A one-line status shown by the master (STATUS=...). */
+    public static boolean status(String text) {
+        String line = Objects.requireNonNull(text, "text").replace('\n', ' ').replace('\r', ' ');
+        return WorkerRuntime.get().notifyMaster("STATUS=" + line);
+    }
+
+    /** Sends a message to the master; completes with its reply, or exceptionally when there is no channel. */
+    public static CompletableFuture<String> send(String message) {
+        return WorkerRuntime.get().send(Objects.requireNonNull(message, "message"));
+    }
+
+    /**
+     * Handles messages from the master (one at a time, off the caller's thread). The returned text is the reply;
+     * null replies empty; an exception replies "ERR " and its description. Replaces an earlier handler.
+     */
+    public static void onMessage(Function<String, String> handler) {
+        WorkerRuntime.get().onMessage(Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * Called with the level (TRACE, DEBUG, INFO, WARN, ERROR, OFF) when the master changes log levels,
+     * after the root logger of java.util.logging (and of logback, when present) was set to it.
+     */
+    public static void onLogLevel(Consumer<String> listener) {
+        WorkerRuntime.get().onLogLevel(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * The listening socket the master passed in, if any: the master puts its first listener at fd 0 as well as
+     * fd 3, and fd 0 is what {@link System#inheritedChannel()} wraps (TCP or AF_UNIX). Further listeners
+     * (fds 4.., see {@link #listenerNames()}) cannot be opened by the JDK from a number.
+     *
+     * <p>To drain, stop calling accept; do not close this channel: the socket is shared with the master and
+     * the other workers, and the JDK answers closing an inherited channel by pointing fds 0-2 (so stdout and
+     * stderr) at /dev/null.
+     */
+    public static synchronized Optional<ServerSocketChannel> inheritedListener() throws IOException {
+        if (listener == null) {
+            Channel inherited = System.inheritedChannel();
+            listener = inherited instanceof ServerSocketChannel server ? Optional.of(server) : Optional.empty();
+        }
+        return listener;
+    }
+
+    /** Names of the passed listeners in fd order (LISTEN_FDNAMES), empty when none were passed. */
+    public static List<String> listenerNames() {
+        return env().listenFds() == 0 ? List.of() : env().listenFdNames();
+    }
+
+    private static WorkerEnv env() {
+        return WorkerRuntime.get().env();
+    }
+}

@@ -1,0 +1,135 @@
+package dev.clustermaster.worker;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The per-JVM state behind {@link ClusterWorker}: the IPC channel, the registered handlers, sd_notify.
+ * Created on first use (by {@link WorkerMain} at startup, or by the first API call of a worker started otherwise).
+ */
+final class WorkerRuntime implements IpcChannel.Peer {
+
+    private static WorkerRuntime instance;
+
+    private final WorkerEnv env;
+    /** Completes once connecting was tried; empty when there is no channel (not under a master, or no jnr). */
+    private final CompletableFuture<Optional<IpcChannel>> channel = new CompletableFuture<>();
+    private volatile Function<String, String> messageHandler;
+    private final List<Consumer<String>> logLevelListeners = new CopyOnWriteArrayList<>();
+
+    private WorkerRuntime(WorkerEnv env) {
+        this.env = env;
+    }
+
+    static synchronized WorkerRuntime get() {
+        if (instance == null) {
+            instance = new WorkerRuntime(WorkerEnv.current());
+            instance.connect();
+        }
+        return instance;
+    }
+
+    WorkerEnv env() {
+        return env;
+    }
+
+    /** Loading jnr takes ~0.5 s of CPU, so it happens on a daemon thread while the worker's own main starts. */
+    private void connect() {
+        if (env.ipcFd() < 0 && env.notifySocket().isEmpty()) {
+            MasterLoss.watchParent(env.masterPid());
+            channel.complete(Optional.empty());
+            return;
+        }
+        Thread t = new Thread(() -> channel.complete(open()), "cm-ipc-connect");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private Optional<IpcChannel> open() {
+        Optional<NativeTransport> transport = Transports.get();
+        if (env.ipcFd() < 0 || transport.isEmpty()) {
+            MasterLoss.watchParent(env.masterPid());
+            return Optional.empty();
+        }
+        try {
+            IpcChannel ipc = new IpcChannel(transport.get().openStream(env.ipcFd()), this);
+            ipc.start();
+            return Optional.of(ipc);
+        } catch (IOException | RuntimeException e) {
+            WorkerLog.warn("cannot use IPC fd " + env.ipcFd() + " (" + e + "); messages from the master are disabled");
+            MasterLoss.watchParent(env.masterPid());
+            return Optional.empty();
+        }
+    }
+
+    /** Sends an sd_notify state line; false when there is no NOTIFY_SOCKET or no transport. */
+    boolean notifyMaster(String state) {
+        if (env.notifySocket().isEmpty()) {
+            return false;
+        }
+        Optional<NativeTransport> transport = Transports.get();
+        if (transport.isEmpty()) {
+            return false;
+        }
+        try {
+            transport.get().sendDatagram(env.notifySocket(), state.getBytes(StandardCharsets.UTF_8));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            WorkerLog.warn("cannot notify " + env.notifySocket() + " of " + state, e);
+            return false;
+        }
+    }
+
+    CompletableFuture<String> send(String text) {
+        return channel.thenCompose(c -> c
+                .map(ipc -> ipc.send(text))
+                .orElseGet(() -> CompletableFuture.failedFuture(
+                        new IllegalStateException("no IPC channel to a master (CM_IPC_FD unset or unusable)"))));
+    }
+
+    void onMessage(Function<String, String> handler) {
+        messageHandler = handler;
+    }
+
+    void onLogLevel(Consumer<String> listener) {
+        logLevelListeners.add(listener);
+    }
+
+    @Override
+    public String onMessage(String text) {
+        Function<String, String> handler = messageHandler;
+        if (handler == null) {
+            throw new IllegalStateException("the worker registered no ClusterWorker.onMessage handler");
+        }
+        return handler.apply(text);
+    }
+
+    @Override
+    public void onLogLevel(String level) {
+        try {
+            LogLevels.apply(level, Thread.currentThread().getContextClassLoader() != null
+                    ? Thread.currentThread().getContextClassLoader() : ClassLoader.getSystemClassLoader());
+        } catch (IllegalArgumentException e) {
+            WorkerLog.warn("master sent " + e.getMessage());
+            return;
+        }
+        for (Consumer<String> listener : logLevelListeners) {
+            try {
+                listener.accept(level);
+            } catch (RuntimeException e) {
+                WorkerLog.warn("onLogLevel listener failed", e);
+            }
+        }
+    }
+
+    @Override
+    public void onClosed(String reason) {
+        MasterLoss.exit("IPC channel to the master closed (" + reason + ")");
+    }
+}

@@ -1,0 +1,67 @@
+package dev.clustermaster.it;
+
+import dev.clustermaster.config.Config;
+import dev.clustermaster.os.Posix;
+import dev.clustermaster.runtime.ClusterMaster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Java main-class workers: readiness over NOTIFY_SOCKET, messages both ways, exit when the master vanishes. */
+class JavaWorkerIT {
+    private static final Duration T = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void workersTalkToTheMasterBothWays() throws Exception {
+        ClusterMaster master = ClusterMaster.start(Config.builder()
+                .mainClass(MessagingWorker.class.getName())
+                .size(2).signals(false).repl(false)
+                .runtimeDir(dir.resolve("run"))
+                .env("OUT", dir.toString())
+                .onMessage((worker, msg) -> "ack " + worker.slot() + ": " + msg)
+                .build());
+        try {
+            Wait.until("2 workers ready by READY=1", T, () -> master.snapshot().readyCount() == 2);
+            for (int id = 1; id <= 2; id++) {
+                Path reply = dir.resolve("reply." + id);
+                Wait.until("reply to worker " + id, T, () -> Files.exists(reply));
+                assertEquals("ack " + id + ": hello from " + id, Files.readString(reply));
+            }
+            assertEquals(2, master.broadcast("config changed").get(5, TimeUnit.SECONDS));
+            for (int id = 1; id <= 2; id++) {
+                Path got = dir.resolve("from-master." + id);
+                Wait.until("broadcast reaches worker " + id, T, () -> Files.exists(got));
+                assertEquals("config changed", Files.readString(got));
+            }
+        } finally {
+            master.quit();
+            assertEquals(0, master.exitCode().get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void javaWorkersExitWhenTheMasterIsKilledEvenWithoutParentDeathSignal() throws Exception {
+        try (MasterProcess m = MasterProcess.start(dir, List.of("OUT=" + dir), "--main", MessagingWorker.class.getName(),
+                "--classpath", System.getProperty("java.class.path"), "--size", "2", "--no-pdeathsig",
+                "--repl", "false", "--runtime-dir", dir.resolve("run").toString())) {
+            m.waitForOutput("all 2 workers ready", T);
+            List<Integer> workers = m.workers();
+            assertEquals(2, workers.size(), m.output());
+            workers.forEach(pid -> assertTrue(!Procs.environ(pid).contains("setpriv"), "no pdeathsig wrapper"));
+            assertEquals(0, Posix.get().kill(m.pid(), 9));
+            m.waitForExit(T);
+            workers.forEach(pid -> Wait.until("worker " + pid + " exits on IPC EOF", Duration.ofSeconds(10), () -> !Procs.alive(pid)));
+        }
+    }
+}

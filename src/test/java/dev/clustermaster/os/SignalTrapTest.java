@@ -1,0 +1,65 @@
+package dev.clustermaster.os;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SignalTrapTest {
+    private final Kids kids = new Kids();
+    private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+
+    @AfterEach
+    void cleanup() {
+        SignalTrap.restore();
+        kids.close();
+    }
+
+    @Test
+    void realKillFromAnotherProcessReachesTheHandler() throws Exception {
+        List<String> failed = SignalTrap.install(List.of("HUP", "SIGTTIN"), received::add);
+        assertEquals(List.of(), failed);
+        long self = ProcessHandle.current().pid();
+        assertTrue(kids.awaitExit(kids.spawn("sh", "-c", "kill -HUP " + self)).success());
+        assertEquals("HUP", received.poll(5, TimeUnit.SECONDS));
+        assertTrue(kids.awaitExit(kids.spawn("sh", "-c", "kill -TTIN " + self)).success());
+        assertEquals("TTIN", received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void childExitRaisesChld() throws Exception {
+        assertEquals(List.of(), SignalTrap.install(List.of("CHLD"), received::add));
+        kids.awaitExit(kids.spawn("true"));
+        assertEquals("CHLD", received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void uncatchableOrUnknownNamesAreReported() {
+        List<String> failed = SignalTrap.install(List.of("KILL", "STOP", "NOPE", "SEGV"), received::add);
+        assertEquals(List.of("KILL", "STOP", "NOPE", "SEGV"), failed);
+    }
+
+    @Test
+    void usr2CanBeTrappedAndGivenBackToTheVm() throws Exception {
+        // HotSpot/Linux uses SIGUSR2 itself (suspend/resume); trapping works but replaces the VM's handler.
+        assertEquals(List.of(), SignalTrap.install(List.of("USR2"), received::add));
+        ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGUSR2);
+        assertEquals("USR2", received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void restorePutsTheOldHandlerBack() throws Exception {
+        SignalTrap.install(List.of("TTOU"), received::add);
+        SignalTrap.restore();
+        // TTOU's default action is to stop the process; put our own marker handler first to observe the swap.
+        SignalTrap.install(List.of("TTOU"), s -> received.add("second"));
+        ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGTTOU);
+        assertEquals("second", received.poll(5, TimeUnit.SECONDS));
+        assertEquals(null, received.poll(100, TimeUnit.MILLISECONDS));
+    }
+}
