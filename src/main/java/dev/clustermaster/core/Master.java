@@ -525,7 +525,12 @@ public final class Master {
     }
 
     public static String describeExit(int exitCode, int signal) {
-        return signal > 0 ? "killed by signal " + signal : "exit " + exitCode;
+        if (signal <= 0) {
+            return exitCode < 0 ? "unknown status" : "exit " + exitCode;
+        }
+        String[] names = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+                "PIPE", "ALRM", "TERM"};
+        return "killed by " + (signal < names.length ? "SIG" + names[signal] : "signal " + signal);
     }
 
     private void log(Level level, String message) {
