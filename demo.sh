@@ -10,7 +10,10 @@ jar=target/cluster-master-0.1.0-all.jar
 run=${TMPDIR:-/tmp}/cluster-master-demo-$(id -u)
 
 command -v java >/dev/null && command -v mvn >/dev/null || { echo "needs java 17 and maven: apt-get install openjdk-17-jdk-headless maven" >&2; exit 1; }
-command -v socat >/dev/null || { echo "needs socat for the REPL: apt-get install socat" >&2; exit 1; }
+if ! command -v socat >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing socat for the REPL ..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat) >/dev/null || true
+fi
 if [ ! -f "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; then
   echo "building $jar ..."
   mvn -B -q package -DskipTests
@@ -33,4 +36,13 @@ cluster-master pid $master: $size HTTP workers on http://127.0.0.1:$port/ (statu
   log: $run/master.log
 REPL (help lists the commands; .exit leaves and stops the demo):
 MSG
-socat READLINE,history="$run/.history" UNIX-CONNECT:"$run/cluster-master.sock" || socat - UNIX-CONNECT:"$run/cluster-master.sock"
+sock="$run/cluster-master.sock"
+if command -v socat >/dev/null; then
+  socat READLINE,history="$run/.history" UNIX-CONNECT:"$sock" || socat - UNIX-CONNECT:"$sock"
+else
+  # no socat: one 'cluster-master ctl' call per line (slower, same commands)
+  while IFS= read -r -e -p "cm> " line; do
+    [ "$line" = ".exit" ] && break
+    [ -n "$line" ] && java -jar "$jar" ctl --socket "$sock" $line
+  done
+fi
