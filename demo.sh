@@ -38,7 +38,12 @@ REPL (help lists the commands; .exit leaves and stops the demo):
 MSG
 sock="$run/cluster-master.sock"
 if command -v socat >/dev/null; then
-  socat READLINE,history="$run/.history" UNIX-CONNECT:"$sock" || socat - UNIX-CONNECT:"$sock"
+  # Debian's socat has no READLINE; rlwrap (if installed) gives line editing and history
+  if command -v rlwrap >/dev/null && [ -t 0 ]; then
+    rlwrap -H "$run/.history" socat - UNIX-CONNECT:"$sock"
+  else
+    socat - UNIX-CONNECT:"$sock"
+  fi
 else
   # no socat: one 'cluster-master ctl' call per line (slower, same commands)
   while IFS= read -r -e -p "cm> " line; do
