@@ -160,7 +160,9 @@ class ClusterMasterIT {
     @Test
     void aFailingRestartLeavesTheOldWorkersServing() throws Exception {
         Path flag = dir.resolve("broken");
-        master = ClusterMaster.start(shWorkers("if [ -e \"$OUT/broken\" ]; then exit 3; fi; exec sleep 600", 2).build());
+        // a grace far above the reaping latency of a busy machine: the broken worker must be seen exiting, not ready
+        master = ClusterMaster.start(shWorkers("if [ -e \"$OUT/broken\" ]; then exit 3; fi; exec sleep 600", 2)
+                .readyGraceMillis(2_000).build());
         List<Integer> old = pids(waitReady(2));
         Files.writeString(flag, "new code is broken");
         CompletionException e = assertThrows(CompletionException.class, () -> master.restart().join());

@@ -66,7 +66,9 @@ class MasterProcessIT {
     @Test
     void ttinAndTtouResizeByOne() throws Exception {
         try (MasterProcess m = start(2)) {
+            // one at a time: two pending TTINs would merge into one delivery (standard signals do not queue)
             signal(m, TTIN);
+            Wait.until("3 workers", T, () -> m.workers().size() == 3);
             signal(m, TTIN);
             Wait.until("4 workers", T, () -> m.workers().size() == 4);
             signal(m, TTOU);
