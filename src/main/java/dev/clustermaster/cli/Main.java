@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Runs and supervises a set of worker processes: rolling restarts, shared listening sockets, "
                 + "a control REPL on a unix socket, systemd integration.",
-        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success (or a graceful quit)", "1:hard quit or runtime failure", "2:bad usage or configuration"})
 public final class Main implements Runnable {
@@ -26,9 +26,9 @@ public final class Main implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
-        cl.addSubcommand("ctl", new CtlCommand());
-        return cl;
+        // Subcommands are declared in @Command, not added here: the build's man page and completion
+        // generators see only the annotations.
+        return new CommandLine(new Main());
     }
 
     @Override

@@ -325,7 +325,8 @@ public final class Master {
         SlotHistory h = history(w.slot);
         boolean healthyRun = wasServing && now - w.startedAt >= policy.healthyUptimeMillis();
         h.consecutiveFailures = healthyRun ? 1 : h.consecutiveFailures + 1;
-        long delay = policy.backoff().delayMillis(h.consecutiveFailures);
+        // from the second failure in a row at least until the next tick: a zero backoff must not spin inside one event
+        long delay = Math.max(policy.backoff().delayMillis(h.consecutiveFailures), h.consecutiveFailures >= 2 ? 1 : 0);
         h.nextSpawnAt = now + delay;
         h.lastFailure = reason;
         if (w.slot > desired) {

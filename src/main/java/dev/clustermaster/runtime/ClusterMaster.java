@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,6 +29,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,6 +63,7 @@ public final class ClusterMaster implements ControlApi {
     private final AtomicLong requestIds = new AtomicLong();
     private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
     private volatile String controlSocketPath = "";
+    private volatile InetSocketAddress httpAddress;
 
     private ClusterMaster(Config config, List<InheritedSocket> sockets) throws IOException {
         this.config = config;
@@ -97,11 +100,15 @@ public final class ClusterMaster implements ControlApi {
             // CHLD only speeds up reaping; the tick reaps anyway
             SignalTrap.install(List.of("CHLD"), name -> loop.submit(supervisor::reap));
         }
+        if (config.repl()) {
+            // Known before the socket accepts (a client may ask 'sock' at once), and absolute as ControlServer
+            // binds it: a relative --repl path would be wrong for a client in another directory.
+            controlSocketPath = config.replSocket().toAbsolutePath().toString();
+        }
         try {
-            resources.addAll(ControlSurfaces.start(config, this));
-            if (config.repl()) {
-                controlSocketPath = config.replSocket().toString();
-            }
+            ControlSurfaces.Started surfaces = ControlSurfaces.start(config, this);
+            resources.addAll(surfaces.resources());
+            httpAddress = surfaces.httpAddress();
         } catch (IOException | RuntimeException e) {
             quitHard();
             throw e;
@@ -201,6 +208,14 @@ public final class ClusterMaster implements ControlApi {
             f.complete("log level " + upper.toLowerCase(Locale.ROOT) + " (master and " + n + " workers)");
         });
         return f;
+    }
+
+    /**
+     * The address the HTTP status port is bound to, with the real port when {@code httpPort(0)} asked for any
+     * free one; empty when the HTTP port is off.
+     */
+    public Optional<InetSocketAddress> httpAddress() {
+        return Optional.ofNullable(httpAddress);
     }
 
     @Override

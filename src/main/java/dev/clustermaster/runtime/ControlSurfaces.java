@@ -9,6 +9,7 @@ import dev.clustermaster.control.HttpStatusServer;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +18,15 @@ final class ControlSurfaces {
     private ControlSurfaces() {
     }
 
-    static List<Closeable> start(Config config, ControlApi api) throws IOException {
+    /**
+     * What {@link #start} opened: what to close when the master exits, and the bound HTTP status address
+     * (null when off), which has the real port when port 0 was asked for.
+     */
+    record Started(List<Closeable> resources, InetSocketAddress httpAddress) {
+    }
+
+    static Started start(Config config, ControlApi api) throws IOException {
+        InetSocketAddress httpAddress = null;
         List<Closeable> started = new ArrayList<>();
         try {
             if (config.repl() || config.replTcp() != null) {
@@ -43,8 +52,9 @@ final class ControlSurfaces {
             if (config.httpPort() != null) {
                 HttpStatusServer http = HttpStatusServer.start(api, config.httpAddress(), config.httpPort());
                 started.add(http::close);
+                httpAddress = http.address();
             }
-            return started;
+            return new Started(List.copyOf(started), httpAddress);
         } catch (IOException | RuntimeException e) {
             for (Closeable c : started) {
                 c.close();

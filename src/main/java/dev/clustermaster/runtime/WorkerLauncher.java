@@ -14,6 +14,7 @@ import org.slf4j.MDC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,6 +68,10 @@ final class WorkerLauncher {
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
+        if (!Files.isDirectory(workersDir)) {
+            // someone cleaned the runtime dir under us (tmpfiles, an operator): make it again rather than fail every spawn
+            Files.createDirectories(workersDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
         NotifyListener notify = NotifyListener.bind(workersDir.resolve("w" + workerId + ".notify"), msg -> {
             if ("1".equals(msg.get("READY"))) {
                 callbacks.ready(workerId);

@@ -271,6 +271,18 @@ class MasterTest {
     }
 
     @Test
+    void zeroBackoffStillYieldsBetweenFailedStarts() {
+        Harness h = new Harness(new Policy(false, 1_000, 60_000, 5_000, 1, new Backoff(0, 0), 10_000), 1);
+        List<Action> first = h.master.handle(new Event.Tick(), 0);
+        long id = of(first, Action.Spawn.class).get(0).workerId();
+        List<Action> again = h.master.handle(new Event.SpawnFailed(id, "gone"), 0);
+        long id2 = of(again, Action.Spawn.class).get(0).workerId();
+        assertTrue(of(h.master.handle(new Event.SpawnFailed(id2, "gone"), 0), Action.Spawn.class).isEmpty(),
+                "the second failure in a row waits for a later tick");
+        assertEquals(1, of(h.master.handle(new Event.Tick(), 1), Action.Spawn.class).size());
+    }
+
+    @Test
     void signalCommandTargetsOneSlotOrAll() {
         Harness h = new Harness(GRACE, 3);
         h.tick(0);

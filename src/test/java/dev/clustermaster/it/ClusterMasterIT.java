@@ -200,7 +200,7 @@ class ClusterMasterIT {
             zombiesSeen = Math.max(zombiesSeen, Procs.zombieChildren(self).size());
             Wait.pause(10);
         }
-        master.resize(0).get(5, TimeUnit.SECONDS);
+        master.resize(0).get(30, TimeUnit.SECONDS);
         Wait.until("no workers", T, () -> master.snapshot().workers().isEmpty());
         Wait.until("no zombie children of the master", T, () -> Procs.zombieChildren(self).isEmpty());
         assertTrue(zombiesSeen <= 4, "at most the workers just exited are briefly unreaped, saw " + zombiesSeen);

@@ -31,7 +31,7 @@ class SdNotifyIT {
                      "--exec", "sleep", "--size", "2", "--ready-grace", "300ms", "--repl", "false",
                      "--runtime-dir", dir.resolve("run").toString(), "--", "600")) {
             Wait.until("READY=1", T, () -> has(got, "READY", "1"));
-            assertTrue(has(got, "STATUS", "2/2 ready"), got.toString());
+            Wait.until("STATUS=2/2 ready", T, () -> has(got, "STATUS", "2/2 ready"));
             int readyAt = indexOf(got, "READY", 0);
             assertTrue(got.subList(0, readyAt).stream().noneMatch(msg -> msg.containsKey("WATCHDOG")),
                     "no watchdog ping before the workers are ready: " + got);
