@@ -87,7 +87,8 @@ public final class HttpStatusServer implements java.io.Closeable {
                 path = path.substring(0, path.length() - 1);
             }
             boolean read = method.equals("GET") || method.equals("HEAD");
-            boolean write = read || method.equals("POST") || method.equals("PUT");
+            // GET stays allowed for changes (the Node cluster-manager routes work that way); HEAD never changes anything
+            boolean write = method.equals("GET") || method.equals("POST") || method.equals("PUT");
             if (path.equals("/") && read) {
                 json(exchange, 200, Json.write(StatusReport.of(api.snapshot(), stats, System.currentTimeMillis()).toMap()));
             } else if (path.equals("/metrics") && read) {
