@@ -59,7 +59,9 @@ final class EventLoop {
         while (running) {
             try {
                 long wait = tickMillis - (System.nanoTime() - lastTick) / 1_000_000;
-                Runnable task = wait > 0 ? queue.poll(wait, TimeUnit.MILLISECONDS) : null;
+                // even with a tick overdue take one queued task: ticks slower than the interval (a crash loop
+                // spawning many workers) must not starve commands and reaping
+                Runnable task = queue.poll(Math.max(wait, 0), TimeUnit.MILLISECONDS);
                 if (task != null && running) {
                     task.run();
                 }
