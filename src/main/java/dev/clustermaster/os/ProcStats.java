@@ -35,15 +35,19 @@ public final class ProcStats {
     /** The fields of /proc/pid/stat after the command name, so that index 0 is field 3 (state). */
     private static Optional<String[]> statFields(int pid) {
         try {
-            String s = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.UTF_8);
-            int close = s.lastIndexOf(')');  // comm may contain spaces and parentheses
-            if (close < 0 || close + 2 > s.length()) {
-                return Optional.empty();
-            }
-            return Optional.of(s.substring(close + 2).trim().split(" "));
+            return fieldsAfterComm(Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** Splits one stat line after the command name, which may contain spaces and parentheses. */
+    static Optional<String[]> fieldsAfterComm(String stat) {
+        int close = stat.lastIndexOf(')');
+        if (close < 0 || close + 2 > stat.length()) {
+            return Optional.empty();
+        }
+        return Optional.of(stat.substring(close + 2).trim().split(" "));
     }
 
     /** Empty if the process is gone (or /proc is unreadable). */

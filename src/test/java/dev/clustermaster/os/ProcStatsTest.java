@@ -67,4 +67,14 @@ class ProcStatsTest {
     void clockTicks() {
         assertEquals(100, ProcStats.clockTicksPerSecond());  // fixed USER_HZ on Linux x86_64/aarch64
     }
+
+    @Test
+    void statFieldsAreCountedFromTheLastParenthesis() {
+        String stat = "123 (my (odd) app) S 1 123 123 0 -1 4194304 500 0 0 0 70 30 0 0 20 0 4 0 9876 1000000 250";
+        String[] f = ProcStats.fieldsAfterComm(stat).orElseThrow();
+        assertEquals("S", f[0]);
+        assertEquals("70", f[11]);
+        assertEquals("9876", f[19]);
+        assertTrue(ProcStats.fieldsAfterComm("garbage").isEmpty());
+    }
 }
