@@ -1,9 +1,9 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Posix;
 import jnr.constants.platform.Fcntl;
 import jnr.posix.Group;
 import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
 import jnr.posix.Passwd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,29 +19,30 @@ final class PosixSupport {
     private PosixSupport() {
     }
 
-    private static final class Holder {
-        static final POSIX POSIX = POSIXFactory.getNativePOSIX();
+    /** The process-wide jnr-posix instance of the os layer, not a second one. */
+    private static POSIX posix() {
+        return Posix.get();
     }
 
     static int ownUid() {
-        return Holder.POSIX.getuid();
+        return posix().getuid();
     }
 
     static Optional<String> userName(int uid) {
-        Passwd pw = Holder.POSIX.getpwuid(uid);
+        Passwd pw = posix().getpwuid(uid);
         return pw == null ? Optional.empty() : Optional.ofNullable(pw.getLoginName());
     }
 
     static Optional<Group> group(String name) {
-        return Optional.ofNullable(Holder.POSIX.getgrnam(name));
+        return Optional.ofNullable(posix().getgrnam(name));
     }
 
     /** Keeps an fd out of spawned workers even if they are started without closing inherited fds. */
     static void setCloseOnExec(int fd) {
         try {
-            int flags = Holder.POSIX.fcntl(fd, Fcntl.F_GETFD);
+            int flags = posix().fcntl(fd, Fcntl.F_GETFD);
             if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
-                Holder.POSIX.fcntlInt(fd, Fcntl.F_SETFD, flags | FD_CLOEXEC);
+                posix().fcntlInt(fd, Fcntl.F_SETFD, flags | FD_CLOEXEC);
             }
         } catch (RuntimeException e) {
             log.debug("could not set FD_CLOEXEC on fd {}", fd, e);
@@ -49,6 +50,6 @@ final class PosixSupport {
     }
 
     static boolean isCloseOnExec(int fd) {
-        return (Holder.POSIX.fcntl(fd, Fcntl.F_GETFD) & FD_CLOEXEC) != 0;
+        return (posix().fcntl(fd, Fcntl.F_GETFD) & FD_CLOEXEC) != 0;
     }
 }

@@ -20,6 +20,9 @@ public final class Master {
 
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
+    /** Linux numbers 1..15, for exit messages; the core stays free of the os layer. */
+    private static final String[] SIGNAL_NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL",
+            "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"};
 
     private final Policy policy;
     private final int maxSize;
@@ -529,9 +532,7 @@ public final class Master {
         if (signal <= 0) {
             return exitCode < 0 ? "unknown status" : "exit " + exitCode;
         }
-        String[] names = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-                "PIPE", "ALRM", "TERM"};
-        return "killed by " + (signal < names.length ? "SIG" + names[signal] : "signal " + signal);
+        return "killed by " + (signal < SIGNAL_NAMES.length ? "SIG" + SIGNAL_NAMES[signal] : "signal " + signal);
     }
 
     private void log(Level level, String message) {

@@ -39,6 +39,7 @@ final class Supervisor {
     private final Map<Long, WorkerHandle> handles = new HashMap<>();
     private final Map<Integer, Long> workerByPid = new HashMap<>();
     private volatile ClusterSnapshot snapshot;
+    private final List<Action.Reply> heldReplies = new java.util.ArrayList<>();
     private boolean exited;
 
     Supervisor(Master master, WorkerLauncher launcher, SdNotify sdNotify, int masterPid,
@@ -65,7 +66,15 @@ final class Supervisor {
                 execute(action, events);
             }
         }
+        publish();
+    }
+
+    /** New snapshot first, then the answers: whoever reads an answer sees the state that produced it. */
+    private void publish() {
         snapshot = master.snapshot(masterPid, nowMillis(), System.currentTimeMillis());
+        List<Action.Reply> answers = List.copyOf(heldReplies);
+        heldReplies.clear();
+        answers.forEach(replies);
     }
 
     /** Collects exited workers (only our own pids) and reports them; then lets deadlines fire. */
@@ -142,13 +151,14 @@ final class Supervisor {
                 case ERROR -> log.error(l.message());
             }
         } else if (action instanceof Action.Reply r) {
-            replies.accept(r);
+            heldReplies.add(r);
         } else if (action instanceof Action.ExitMaster e) {
             exited = true;
             for (WorkerHandle h : handles.values()) {
                 h.close();
             }
             handles.clear();
+            publish();
             onExit.accept(e.code());
         }
     }
