@@ -47,7 +47,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--main", paramLabel = "CLASS", description = "Java main class each worker runs in its own JVM.")
     String mainClass;
 
-    @Option(names = "--classpath", paramLabel = "CP", description = "Class path of --main workers (default: the master's).")
+    @Option(names = "--jar", paramLabel = "JAR", description = "Java application jar each worker runs in its own JVM: its Main-Class (or --main) with its manifest Class-Path.")
+    String jar;
+
+    @Option(names = "--classpath", paramLabel = "CP", description = "Class path of --main workers (default: the master's); the master's worker bootstrap is appended after it.")
     String classpath;
 
     @Option(names = "--jvm-arg", paramLabel = "ARG", description = "JVM option for --main workers (repeatable).")
@@ -150,6 +153,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         put(s, "main", mainClass);
         put(s, "classpath", classpath);
+        put(s, "jar", jar);
         if (jvmArgs != null) {
             s.put("jvm.args", Words.join(jvmArgs));
         }

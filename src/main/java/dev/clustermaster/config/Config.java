@@ -20,7 +20,7 @@ public final class Config {
     private final String name;
     private final List<String> exec;
     private final String mainClass;
-    private final String classpath;
+    private final JavaLaunch java;
     private final List<String> jvmArgs;
     private final String javaBin;
     private final List<String> args;
@@ -46,7 +46,7 @@ public final class Config {
         this.name = b.name;
         this.exec = List.copyOf(b.exec);
         this.mainClass = b.mainClass;
-        this.classpath = b.classpath;
+        this.java = b.java;
         this.jvmArgs = List.copyOf(b.jvmArgs);
         this.javaBin = b.javaBin;
         this.args = List.copyOf(b.args);
@@ -81,9 +81,9 @@ public final class Config {
             argv.add(javaBin);
             argv.addAll(jvmArgs);
             argv.add("-cp");
-            argv.add(classpath);
-            argv.add("dev.clustermaster.worker.WorkerMain");
-            argv.add(mainClass);
+            argv.add(java.classpathString());
+            argv.add(JavaLaunch.WORKER_MAIN);
+            argv.add(java.mainClass());
         } else {
             argv.addAll(exec);
         }
@@ -98,6 +98,8 @@ public final class Config {
     public String name() { return name; }
     public List<String> exec() { return exec; }
     public String mainClass() { return mainClass; }
+    /** The Java worker's main class and class path; null for an exec worker. */
+    public JavaLaunch javaLaunch() { return java; }
     public List<String> args() { return args; }
     public Map<String, String> env() { return env; }
     public int size() { return size; }
@@ -130,7 +132,9 @@ public final class Config {
         private String name = "cluster-master";
         private List<String> exec = List.of();
         private String mainClass;
-        private String classpath = System.getProperty("java.class.path");
+        private String classpath;
+        private String jar;
+        private JavaLaunch java;
         private List<String> jvmArgs = List.of();
         private String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         private List<String> args = List.of();
@@ -166,7 +170,10 @@ public final class Config {
         public Builder exec(String... v) { return exec(List.of(v)); }
         /** A Java main class run in its own JVM through {@code dev.clustermaster.worker.WorkerMain}. */
         public Builder mainClass(String v) { mainClass = v; return this; }
+        /** The main class's class path; the master's own when neither this nor {@link #jar} is given. */
         public Builder classpath(String v) { classpath = v; return this; }
+        /** An application jar: its Main-Class runs (unless {@link #mainClass} says otherwise), its Class-Path is used. */
+        public Builder jar(String v) { jar = v; return this; }
         public Builder jvmArgs(List<String> v) { jvmArgs = List.copyOf(v); return this; }
         public Builder javaBin(String v) { javaBin = v; return this; }
         public Builder args(List<String> v) { args = List.copyOf(v); return this; }
@@ -202,11 +209,11 @@ public final class Config {
             if (name == null || !name.matches("[A-Za-z0-9_.@-]{1,64}")) {
                 throw new ConfigException("name: expected 1-64 letters, digits, '.', '_', '-', '@', got '" + name + "'");
             }
-            if (mainClass == null && exec.isEmpty()) {
+            if (mainClass == null && jar == null && exec.isEmpty()) {
                 throw new ConfigException("missing worker: give --exec CMD or --main CLASS");
             }
-            if (mainClass != null && !exec.isEmpty()) {
-                throw new ConfigException("give either --exec or --main, not both");
+            if ((mainClass != null || jar != null) && !exec.isEmpty()) {
+                throw new ConfigException("give either --exec or --main/--jar, not both");
             }
             if (maxSize < 0) {
                 throw new ConfigException("max children must be >= 0, got " + maxSize);
@@ -228,6 +235,10 @@ public final class Config {
             }
             if (backoffMaxMillis < backoffInitialMillis) {
                 throw new ConfigException("backoff max must be >= backoff initial");
+            }
+            if (mainClass != null || jar != null) {
+                java = JavaLaunch.resolve(mainClass, classpath, jar, System.getProperty("java.class.path"));
+                mainClass = java.mainClass();
             }
             requireNotify = requireNotifyChoice != null ? requireNotifyChoice : mainClass != null;
             if (runtimeDir == null) {

@@ -25,7 +25,7 @@ import java.util.function.Supplier;
 public final class ConfigLoader {
 
     public static final Set<String> KEYS = Set.of(
-            "name", "exec", "main", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
+            "name", "exec", "main", "jar", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
             "silent", "signals", "ready", "ready.grace", "ready.timeout", "stop.timeout", "surge",
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
             "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig");
@@ -109,6 +109,7 @@ public final class ConfigLoader {
         str(s, "exec").map(Words::split).ifPresent(b::exec);
         str(s, "main").ifPresent(b::mainClass);
         str(s, "classpath").ifPresent(b::classpath);
+        str(s, "jar").ifPresent(b::jar);
         str(s, "jvm.args").map(Words::split).ifPresent(b::jvmArgs);
         str(s, "args").map(Words::split).ifPresent(b::args);
         OptionalInt maxChildren = str(s, "max.children").map(v -> OptionalInt.of(intValue("max.children", v, 0)))

@@ -50,10 +50,12 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void mainClassWorkersRunThroughWorkerMainAndWaitForReady() {
-        Config c = load(null, Map.of(), Map.of("main", "com.example.Server", "classpath", "/opt/app.jar", "jvm.args", "-Xmx64m", "args", "--port 1"));
-        assertEquals(List.of(c.workerArgv().get(0), "-Xmx64m", "-cp", "/opt/app.jar", "dev.clustermaster.worker.WorkerMain",
-                "com.example.Server", "--port", "1"), c.workerArgv());
+    void mainClassWorkersRunThroughWorkerMainAndWaitForReady() throws Exception {
+        Path jar = dev.clustermaster.apps.AppJars.build(dir.resolve("app.jar"), null, null, dev.clustermaster.apps.PlainHttpApp.class);
+        String main = dev.clustermaster.apps.PlainHttpApp.class.getName();
+        Config c = load(null, Map.of(), Map.of("main", main, "classpath", jar.toString(), "jvm.args", "-Xmx64m", "args", "--port 1"));
+        assertEquals(List.of(c.workerArgv().get(0), "-Xmx64m", "-cp", c.javaLaunch().classpathString(), "dev.clustermaster.worker.WorkerMain",
+                main, "--port", "1"), c.workerArgv());
         assertTrue(c.policy().requireNotify());
     }
 
