@@ -29,6 +29,9 @@ final class Libc {
     static final int SO_RCVTIMEO = 20;
     static final int SO_SNDTIMEO = 21;
     static final int MSG_NOSIGNAL = 0x4000;
+    static final int MSG_CTRUNC = 0x8;
+    static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    static final int SCM_RIGHTS = 1;
     static final int SHUT_RDWR = 2;
     static final int WNOHANG = 1;
     static final int CLOCK_MONOTONIC = 1;
@@ -76,6 +79,8 @@ final class Libc {
         long send(int fd, @In byte[] buf, long len, int flags);
         long sendto(int fd, @In byte[] buf, long len, int flags, Pointer addr, int addrLen);
         long recv(int fd, @Out byte[] buf, long len, int flags);
+        long sendmsg(int fd, Pointer msghdr, int flags);
+        long recvmsg(int fd, Pointer msghdr, int flags);
         long read(int fd, @Out byte[] buf, long len);
         int fcntl(int fd, int cmd, int arg);
         int close(int fd);

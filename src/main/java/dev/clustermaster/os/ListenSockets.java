@@ -184,16 +184,7 @@ public final class ListenSockets {
      * On failure the ones already bound are closed again. Names are made unique with a "-2", "-3" suffix.
      */
     public static List<Listener> bind(List<String> specs) throws IOException {
-        List<Spec> parsed = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        for (String s : specs) {
-            Spec spec = parse(s);
-            String name = spec.name;
-            for (int i = 2; !names.add(name); i++) {
-                name = spec.name + "-" + i;
-            }
-            parsed.add(new Spec(name, spec.scheme, spec.host, spec.port, spec.path));
-        }
+        List<Spec> parsed = parseAll(specs);
         List<Listener> bound = new ArrayList<>();
         try {
             for (Spec spec : parsed) {
@@ -204,6 +195,64 @@ public final class ListenSockets {
             throw e;
         }
         return bound;
+    }
+
+    /** Parses every spec (the first bad one throws) and makes the names unique with a "-2", "-3" suffix. */
+    public static List<Spec> parseAll(List<String> specs) {
+        List<Spec> parsed = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (String s : specs) {
+            Spec spec = parse(s);
+            String name = spec.name;
+            for (int i = 2; !names.add(name); i++) {
+                name = spec.name + "-" + i;
+            }
+            parsed.add(new Spec(name, spec.scheme, spec.host, spec.port, spec.path));
+        }
+        return parsed;
+    }
+
+    /**
+     * Whether a listening socket bound to {@code bound} (as {@link #describe} gives it) is what {@code spec} asks
+     * for: the same unix path (whose file must still exist as a socket: without it nobody can connect), or the same
+     * tcp address and port (port 0 takes any port; no host takes the wildcard address).
+     */
+    public static boolean matches(Spec spec, String bound) {
+        Spec actual;
+        try {
+            actual = parse(bound);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (!spec.scheme.equals(actual.scheme)) {
+            return false;
+        }
+        if (!spec.isTcp()) {
+            if (!spec.path.equals(actual.path)) {
+                return false;
+            }
+            if (spec.path.startsWith("@")) {
+                return true;
+            }
+            try {
+                return Files.readAttributes(Path.of(spec.path), BasicFileAttributes.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+        if (spec.port != 0 && spec.port != actual.port) {
+            return false;
+        }
+        try {
+            InetAddress got = InetAddress.getByName(actual.host);
+            if (spec.host.isEmpty()) {
+                return got.isAnyLocalAddress();
+            }
+            return InetAddress.getByName(spec.host).equals(got);
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Binds one parsed spec; the IOException message reads "cannot listen on SPEC: REASON". */

@@ -38,6 +38,14 @@ public final class SdNotify {
 
     /** Sends e.g. "READY=1\nSTATUS=4/4 ready"; never throws; false when disabled or sending failed. */
     public boolean send(String state) {
+        return sendWithFds(state, new int[0]);
+    }
+
+    /**
+     * Sends {@code state} with {@code fds} attached (SCM_RIGHTS), as sd_pid_notify_with_fds does; the receiver gets
+     * duplicates, ours stay open. Never throws; false when disabled or sending failed.
+     */
+    public boolean sendWithFds(String state, int[] fds) {
         if (socket == null) {
             return false;
         }
@@ -50,7 +58,9 @@ public final class SdNotify {
                 return false;
             }
             byte[] bytes = state.getBytes(StandardCharsets.UTF_8);
-            long n = Libc.api().sendto(fd, bytes, bytes.length, Libc.MSG_NOSIGNAL, addr.pointer, addr.length);
+            long n = fds.length == 0
+                    ? Libc.api().sendto(fd, bytes, bytes.length, Libc.MSG_NOSIGNAL, addr.pointer, addr.length)
+                    : ScmRights.send(fd, bytes, fds, addr);
             int err = Libc.errno();
             Reference.reachabilityFence(addr);
             if (n != bytes.length) {
@@ -64,6 +74,32 @@ public final class SdNotify {
         } finally {
             Libc.closeQuietly(fd);
         }
+    }
+
+    /**
+     * Hands {@code fds} to systemd's file descriptor store under {@code name} (FDSTORE=1, FDNAME=); systemd keeps
+     * them while the unit runs or restarts and passes them back in LISTEN_FDS. Needs FileDescriptorStoreMax= > 0.
+     */
+    public boolean storeFds(String name, int... fds) {
+        return sendWithFds("FDSTORE=1\nFDNAME=" + requireFdName(name), fds);
+    }
+
+    /** Drops every fd stored under {@code name} from systemd's fd store (FDSTOREREMOVE=1). */
+    public boolean removeStoredFds(String name) {
+        return send("FDSTOREREMOVE=1\nFDNAME=" + requireFdName(name));
+    }
+
+    /** systemd's rule for FDNAME= (fdname_is_valid): 1-255 printable ASCII characters, no ':'. */
+    public static boolean isValidFdName(String name) {
+        return name != null && !name.isEmpty() && name.length() <= 255
+                && name.chars().allMatch(c -> c >= ' ' && c < 127 && c != ':');
+    }
+
+    private static String requireFdName(String name) {
+        if (!isValidFdName(name)) {
+            throw new IllegalArgumentException("not a valid fd name (1-255 printable ASCII characters, no ':'): '" + name + "'");
+        }
+        return name;
     }
 
     /** "READY=1\nSTATUS=x" -> {READY=1, STATUS=x}; lines without '=' or with an empty key are skipped. */

@@ -86,8 +86,8 @@ public final class SocketActivation {
         return adopt(passed(env, pid));
     }
 
-    /** Checks each passed fd, marks it FD_CLOEXEC and describes it. */
-    static List<Listener> adopt(List<Passed> passed) throws IOException {
+    /** Checks each passed fd (a listening stream socket, else IOException), marks it FD_CLOEXEC and describes it. */
+    public static List<Listener> adopt(List<Passed> passed) throws IOException {
         List<Listener> out = new ArrayList<>();
         for (Passed p : passed) {
             requireListening(p);

@@ -81,7 +81,7 @@ public final class ClusterMaster implements ControlApi {
 
     /** Starts a master: binds nothing it was not told to, spawns the workers, installs signal handlers. */
     public static ClusterMaster start(Config config) throws IOException {
-        List<InheritedSocket> sockets = ListenerSetup.open(config, System.getenv(), Posix.get().getpid());
+        List<InheritedSocket> sockets = ListenerSetup.open(config, System.getenv(), Posix.get().getpid(), SdNotify.fromEnvironment());
         ClusterMaster m = new ClusterMaster(config, sockets);
         m.resources.add(() -> ListenerSetup.close(sockets));
         m.begin();

@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  */
 final class HttpLoad implements AutoCloseable {
     private static final Pattern BODY = Pattern.compile("pid (\\d+) worker (\\d+) restart (\\d+)");
-    private static final int TIMEOUT_MILLIS = 5_000;
+    private static final int DEFAULT_TIMEOUT_MILLIS = 5_000;
     /** Paces each thread so the load leaves CPU to the workers on a 2-core machine and does not run out of ports. */
     private static final long PAUSE_MILLIS = 2;
 
@@ -43,12 +43,21 @@ final class HttpLoad implements AutoCloseable {
     private final InetSocketAddress address;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicLong ok = new AtomicLong();
+    private final AtomicLong maxLatencyNanos = new AtomicLong();
     private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     private final List<String> failureSamples = Collections.synchronizedList(new ArrayList<>());
     private final Map<Integer, Served> served = new ConcurrentHashMap<>();
     private volatile boolean running = true;
 
+    private final int timeoutMillis;
+
     HttpLoad(int port, int threadCount) {
+        this(port, threadCount, DEFAULT_TIMEOUT_MILLIS);
+    }
+
+    /** {@code timeoutMillis} bounds each connect and each answer (longer for tests where requests wait in a backlog). */
+    HttpLoad(int port, int threadCount, int timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
         this.address = new InetSocketAddress("127.0.0.1", port);
         for (int i = 0; i < threadCount; i++) {
             boolean keepAlive = i % 2 == 0;
@@ -65,6 +74,11 @@ final class HttpLoad implements AutoCloseable {
 
     long ok() {
         return ok.get();
+    }
+
+    /** The longest successful request so far, connect included. */
+    long maxLatencyMillis() {
+        return maxLatencyNanos.get() / 1_000_000;
     }
 
     long failed() {
@@ -94,7 +108,7 @@ final class HttpLoad implements AutoCloseable {
     public void close() throws InterruptedException {
         running = false;
         for (Thread t : threads) {
-            t.join(3L * TIMEOUT_MILLIS);
+            t.join(3L * timeoutMillis);
             if (t.isAlive()) {
                 throw new AssertionError(t.getName() + " did not stop");
             }
@@ -104,14 +118,16 @@ final class HttpLoad implements AutoCloseable {
     private void run(boolean keepAlive) {
         Socket socket = null;
         while (running) {
+            long start = System.nanoTime();
             try {
                 if (socket == null) {
                     socket = new Socket();
-                    socket.connect(address, TIMEOUT_MILLIS);
-                    socket.setSoTimeout(TIMEOUT_MILLIS);
+                    socket.connect(address, timeoutMillis);
+                    socket.setSoTimeout(timeoutMillis);
                     socket.setTcpNoDelay(true);
                 }
                 boolean open = exchange(socket, keepAlive);
+                maxLatencyNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
                 if (!open) {
                     socket.close();
                     socket = null;

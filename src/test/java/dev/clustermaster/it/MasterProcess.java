@@ -20,6 +20,18 @@ public final class MasterProcess implements AutoCloseable {
 
     /** Runs {@code cluster-master run <args>} with the shaded jar when it exists, else the test class path. */
     public static MasterProcess start(Path dir, List<String> env, String... args) throws IOException {
+        List<String> cmd = command(args);
+        Path log = dir.resolve("master.log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return new MasterProcess(pb.start(), log);
+    }
+
+    /** The command line of {@code cluster-master run <args>}, for tests that spawn it themselves. */
+    public static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xshare:auto");
@@ -32,13 +44,7 @@ public final class MasterProcess implements AutoCloseable {
         }
         cmd.add("run");
         cmd.addAll(List.of(args));
-        Path log = dir.resolve("master.log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        for (String kv : env) {
-            int eq = kv.indexOf('=');
-            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        return new MasterProcess(pb.start(), log);
+        return cmd;
     }
 
     public int pid() {

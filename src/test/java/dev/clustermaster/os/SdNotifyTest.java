@@ -2,11 +2,20 @@ package dev.clustermaster.os;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SdNotifyTest {
     @Test
@@ -50,6 +59,70 @@ class SdNotifyTest {
             assertTrue(Long.parseLong(msg.get("MONOTONIC_USEC")) > 0);
         } finally {
             Libc.closeQuietly(fd);
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    /** FDSTORE=1 carries the socket itself: the receiver's copy keeps it listening after ours is closed. */
+    @Test
+    void storeFdsPassesTheSocketAsScmRights() throws Exception {
+        List<ListenSockets.Listener> bound = ListenSockets.bind(List.of("tcp://127.0.0.1:0", "unix:" + dir.resolve("a.sock")));
+        try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify.sock"))) {
+            SdNotify n = SdNotify.to(systemd.path());
+            assertTrue(n.storeFds("cm-listen.web", bound.get(0).fd(), bound.get(1).fd()));
+            NotifyReceiver.Message m = systemd.await("FDSTORE", Duration.ofSeconds(10), x -> x.get("FDSTORE") != null);
+            assertEquals(Map.of("FDSTORE", "1", "FDNAME", "cm-listen.web"), m.fields());
+            assertEquals(2, m.fds().length, "both fds attached");
+            for (int i = 0; i < 2; i++) {
+                assertNotEquals(bound.get(i).fd(), m.fds()[i], "a duplicate, not our number");
+                assertEquals(bound.get(i).spec(), ListenSockets.describe(m.fds()[i]));
+                assertTrue(Libc.isCloexec(m.fds()[i]), "received with MSG_CMSG_CLOEXEC");
+            }
+            String tcp = bound.get(0).spec();
+            int port = Integer.parseInt(tcp.substring(tcp.lastIndexOf(':') + 1));
+            ListenSockets.close(List.of(bound.get(0)));
+            try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+                assertTrue(c.isConnected(), "the received copy still listens on " + tcp);
+            }
+        } finally {
+            ListenSockets.close(bound.subList(1, 2));
+        }
+    }
+
+    @Test
+    void removeStoredFdsAndPlainMessagesCarryNoFds() throws Exception {
+        try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify.sock"))) {
+            SdNotify n = SdNotify.to(systemd.path());
+            assertTrue(n.removeStoredFds("cm-listen.web"));
+            assertTrue(n.send("READY=1"));
+            NotifyReceiver.Message remove = systemd.await("FDSTOREREMOVE", Duration.ofSeconds(10), x -> x.get("FDSTOREREMOVE") != null);
+            assertEquals(Map.of("FDSTOREREMOVE", "1", "FDNAME", "cm-listen.web"), remove.fields());
+            assertEquals(0, remove.fds().length);
+            assertEquals(0, systemd.await("READY", Duration.ofSeconds(10), x -> x.get("READY") != null).fds().length);
+        }
+    }
+
+    @Test
+    void fdNamesFollowSystemdsRule() {
+        assertTrue(SdNotify.isValidFdName("cm-listen.tcp-8080"));
+        assertFalse(SdNotify.isValidFdName("a:b"));
+        assertFalse(SdNotify.isValidFdName(""));
+        assertFalse(SdNotify.isValidFdName("x".repeat(256)));
+        assertFalse(SdNotify.isValidFdName("tab\there"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SdNotify.to("/x").storeFds("a:b", 0));
+        assertTrue(e.getMessage().contains("no ':'"), e.getMessage());
+    }
+
+    @Test
+    void sendingToNobodyFailsQuietlyAndKeepsOurFds() throws IOException {
+        List<ListenSockets.Listener> bound = ListenSockets.bind(List.of("tcp://127.0.0.1:0"));
+        try {
+            assertFalse(SdNotify.to(dir.resolve("nobody.sock").toString()).storeFds("x", bound.get(0).fd()));
+            assertEquals(bound.get(0).spec(), ListenSockets.describe(bound.get(0).fd()));
+        } finally {
+            ListenSockets.close(bound);
         }
     }
 }
