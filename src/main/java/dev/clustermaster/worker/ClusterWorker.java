@@ -89,6 +89,22 @@ public final class ClusterWorker {
     }
 
     /**
+     * Graceful drain: when the master stops this worker (SIGTERM, on a rolling restart, a resize or a quit), runs
+     * {@code drain} on a thread of its own, then exits the JVM with status 0 (1 if a drain threw). The drain should
+     * stop accepting (without closing the inherited listener, see {@link #inheritedListener()}), finish the
+     * requests in flight and return; the master SIGKILLs the worker if it takes longer than its stop timeout.
+     * Several drains run in the order they were registered. SIGINT does the same. Outside a master too.
+     */
+    public static void onStop(Runnable drain) {
+        GracefulStop.add(Objects.requireNonNull(drain, "drain"));
+    }
+
+    /** True once the master asked this worker to stop (its onStop drains are running). */
+    public static boolean stopping() {
+        return GracefulStop.stopping();
+    }
+
+    /**
      * The listening socket the master passed in, if any: the master puts its first listener at fd 0 as well as
      * fd 3, and fd 0 is what {@link System#inheritedChannel()} wraps (TCP or AF_UNIX). Further listeners
      * (fds 4.., see {@link #listenerNames()}) cannot be opened by the JDK from a number.
