@@ -37,6 +37,7 @@ final class Libc {
     static final int CLOCK_MONOTONIC = 1;
     static final int SC_CLK_TCK = 2;
     static final int SC_PAGESIZE = 30;
+    static final int SC_OPEN_MAX = 4;
     static final short POSIX_SPAWN_SETPGROUP = 0x02;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;

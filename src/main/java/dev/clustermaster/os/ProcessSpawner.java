@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
 public final class ProcessSpawner {
     private static final Logger log = LoggerFactory.getLogger(ProcessSpawner.class);
 
+    /** Fds beyond the highest open one that the fallback closes too (see fallbackCloseEnd). */
+    static final int FALLBACK_HEADROOM = 1024;
+
     /** null until probed: glibc >= 2.34 has posix_spawn_file_actions_addclosefrom_np. */
     private static volatile Boolean closeFromAvailable;
 
@@ -31,7 +34,7 @@ public final class ProcessSpawner {
         this(true);
     }
 
-    /** Tests pass false to exercise the FD_CLOEXEC-sweep fallback used when glibc lacks closefrom_np. */
+    /** Tests pass false to exercise the close-range fallback used when glibc lacks closefrom_np. */
     ProcessSpawner(boolean useCloseFrom) {
         this.useCloseFrom = useCloseFrom;
     }
@@ -86,12 +89,13 @@ public final class ProcessSpawner {
                 check(cmd, c.posix_spawn_file_actions_adddup2(fa, temps.get(i++), e.getKey()));
             }
             boolean closeFrom = useCloseFrom && closeFromSupported();
-            if (closeFrom) {
-                for (int fd = 3; fd <= maxTarget; fd++) {
-                    if (!fds.containsKey(fd)) {
-                        check(cmd, c.posix_spawn_file_actions_addclose(fa, fd));
-                    }
+            int closeTo = closeFrom ? maxTarget : fallbackCloseEnd();
+            for (int fd = 3; fd <= closeTo; fd++) {
+                if (!fds.containsKey(fd)) {
+                    check(cmd, c.posix_spawn_file_actions_addclose(fa, fd));
                 }
+            }
+            if (closeFrom) {
                 check(cmd, c.posix_spawn_file_actions_addclosefrom_np(fa, maxTarget + 1));
             }
 
@@ -113,9 +117,6 @@ public final class ProcessSpawner {
 
             Pointer argvPtr = stringArray(argv, keepAlive);
             Pointer envPtr = stringArray(envList(env), keepAlive);
-            if (!closeFrom) {
-                markAllCloexec();
-            }
             IntByReference pid = new IntByReference();
             int rc = c.posix_spawnp(pid, cmd, fa, attr, argvPtr, envPtr);
             Reference.reachabilityFence(keepAlive);
@@ -182,7 +183,7 @@ public final class ProcessSpawner {
             }
             if (!ok) {
                 log.info("posix_spawn_file_actions_addclosefrom_np unavailable (glibc < 2.34?); "
-                        + "falling back to marking every fd close-on-exec before spawning");
+                        + "falling back to closing each fd up to the highest open one in the child");
             }
             closeFromAvailable = known = ok;
         }
@@ -190,24 +191,27 @@ public final class ProcessSpawner {
     }
 
     /**
-     * Fallback leak guard: FD_CLOEXEC on every open fd above 2 (harmless for the JVM, which never execs without
-     * closing fds itself). Racy against other threads opening fds without O_CLOEXEC, hence only a fallback.
+     * Without closefrom_np the child closes every fd from 3 up to the highest fd open now plus HEADROOM. Other
+     * threads may open fds without O_CLOEXEC (the JDK does) until posix_spawn clones the fd table; each new fd
+     * takes the lowest free number, so it lands inside that range unless HEADROOM fds appear in the meantime.
+     * Closing an fd that is not open is harmless: glibc's spawn helper ignores EBADF below the fd limit, and
+     * addclose rejects fds at or above it, hence the cap.
      */
-    private static void markAllCloexec() throws SpawnException {
+    static int fallbackCloseEnd() throws SpawnException {
+        int highest = 2;
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path p : dir) {
-                int fd;
                 try {
-                    fd = Integer.parseInt(p.getFileName().toString());
+                    highest = Math.max(highest, Integer.parseInt(p.getFileName().toString()));
                 } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (fd > 2) {
-                    Libc.setCloexec(fd);  // fails harmlessly for the directory's own, already closed fd
+                    // not an fd entry
                 }
             }
         } catch (IOException e) {
             throw new SpawnException("cannot spawn: listing /proc/self/fd: " + e.getMessage(), 0);
         }
+        long limit = Libc.api().sysconf(Libc.SC_OPEN_MAX);
+        long end = (long) highest + FALLBACK_HEADROOM;
+        return (int) (limit > 3 ? Math.min(end, limit - 1) : end);
     }
 }

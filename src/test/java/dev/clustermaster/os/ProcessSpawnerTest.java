@@ -15,10 +15,14 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -169,7 +173,7 @@ class ProcessSpawnerTest {
     }
 
     @Test
-    void unmappedFdsDoNotLeakWithCloexecSweep() throws Exception {
+    void unmappedFdsDoNotLeakWithTheFallback() throws Exception {
         try (Kids fallback = new Kids(new ProcessSpawner(false))) {
             assertNoLeak(fallback);
         }
@@ -180,14 +184,107 @@ class ProcessSpawnerTest {
             int leaky = Posix.get().dup(other.readFd());   // dup(2) never sets FD_CLOEXEC
             try {
                 assertFalse(Libc.isCloexec(leaky), "precondition: an inheritable fd");
-                int pid = k.spawn(Map.of(3, mapped.writeFd()), "sleep", "100");
-                Kids.await("exec", () -> Kids.status0(pid).contains("sleep"));
-                Set<Integer> fds = childFds(pid);
-                assertEquals(new TreeSet<>(Set.of(0, 1, 2, 3)), fds, "child fds");
-                assertEquals(link(-1, mapped.writeFd()), link(pid, 3));
+                assertEquals(new TreeSet<>(Set.of(0, 1, 2, 5)), fdsOfChild(k, 5, mapped.writeFd()), "child fds");
             } finally {
                 Libc.closeQuietly(leaky);
             }
+        }
+    }
+
+    /**
+     * The fallback closes fds that are not open (gaps, and everything above the highest open fd): glibc's spawn
+     * helper must ignore EBADF for those, or every fallback spawn would fail.
+     */
+    @Test
+    void closeActionOnAnFdThatIsNotOpenDoesNotFailTheSpawn() throws Exception {
+        int notOpen = ProcessSpawner.fallbackCloseEnd();
+        assertEquals(-1, Libc.api().fcntl(notOpen, Libc.F_GETFD, 0));
+        assertEquals(Libc.EBADF, Libc.errno(), "precondition: fd " + notOpen + " is not open");
+        Libc.Api c = Libc.api();
+        jnr.ffi.Pointer fa = Libc.alloc(Libc.FILE_ACTIONS_SIZE);
+        assertEquals(0, c.posix_spawn_file_actions_init(fa));
+        try {
+            assertEquals(0, c.posix_spawn_file_actions_addclose(fa, notOpen));
+            jnr.ffi.Pointer argv = Libc.alloc(2 * Libc.runtime().addressSize());
+            jnr.ffi.Pointer arg0 = Libc.alloc(8);
+            arg0.putString(0, "true", 8, java.nio.charset.StandardCharsets.US_ASCII);
+            argv.putAddress(0, arg0.address());
+            jnr.ffi.byref.IntByReference pid = new jnr.ffi.byref.IntByReference();
+            assertEquals(0, c.posix_spawnp(pid, "true", fa, null, argv, argv.slice(Libc.runtime().addressSize())),
+                    "posix_spawnp with a close action on fd " + notOpen);
+            java.lang.ref.Reference.reachabilityFence(arg0);
+            assertTrue(kids.awaitExit(pid.intValue()).success());
+        } finally {
+            c.posix_spawn_file_actions_destroy(fa);
+        }
+    }
+
+    /**
+     * Other threads keep opening inheritable fds (dup(2), as the JDK's own file and socket code does) while the
+     * fallback spawns: a fd opened between computing the close range and posix_spawn must not reach the child.
+     */
+    @Test
+    @Timeout(300)
+    void fallbackLeaksNoFdOpenedConcurrentlyByOtherThreads() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger opened = new AtomicInteger();
+        List<Thread> openers = new ArrayList<>();
+        try (Kids fallback = new Kids(new ProcessSpawner(false)); Pipe base = Pipe.open(); Pipe mapped = Pipe.open()) {
+            for (int t = 0; t < 3; t++) {
+                Thread opener = new Thread(() -> {
+                    java.util.ArrayDeque<Integer> mine = new java.util.ArrayDeque<>();
+                    java.util.Random rnd = new java.util.Random();
+                    while (!stop.get()) {
+                        int fd = Posix.get().dup(base.readFd());
+                        if (fd >= 0) {
+                            mine.add(fd);
+                            opened.incrementAndGet();
+                        }
+                        // Keep a few dozen open and churn them, so new fds land in gaps and just above the top.
+                        while (mine.size() > 8 + rnd.nextInt(40)) {
+                            Libc.closeQuietly(mine.poll());
+                        }
+                        if (opened.get() % 4 == 0) {
+                            LockSupport.parkNanos(20_000);  // leave CPU to the spawns on a loaded 2-core box
+                        }
+                    }
+                    mine.forEach(Libc::closeQuietly);
+                }, "fd-opener-" + t);
+                opener.setDaemon(true);
+                openers.add(opener);
+                opener.start();
+            }
+            Kids.await("openers running", () -> opened.get() > 1000);
+            for (int i = 0; i < 1000; i++) {
+                Set<Integer> fds = fdsOfChild(fallback, 5, mapped.writeFd());
+                assertEquals(new TreeSet<>(Set.of(0, 1, 2, 5)), fds, "child fds in spawn " + i);
+            }
+            assertTrue(opened.get() > 3000, "fds opened meanwhile: " + opened.get());
+        } finally {
+            stop.set(true);
+            for (Thread t : openers) {
+                t.join(10_000);
+            }
+        }
+    }
+
+    /**
+     * Spawns sh with fd 1 = a report pipe, fd 0 = a pipe we hold, and target = source; waits until the shell has
+     * started (it writes a line and blocks reading stdin: its fd table no longer changes, unlike a freshly exec'd
+     * program whose loader still opens libraries), lists /proc/pid/fd, then lets it exit.
+     */
+    private static Set<Integer> fdsOfChild(Kids k, int target, int source) throws Exception {
+        try (Pipe report = Pipe.open(); Pipe hold = Pipe.open()) {
+            int pid = k.sh("echo up; read x; exit 0", Map.of(0, hold.readFd(), 1, report.writeFd(), target, source));
+            report.closeWriteEnd();
+            byte[] buf = new byte[16];
+            long n = Libc.api().read(report.readFd(), buf, buf.length);
+            assertTrue(n > 0, "child " + pid + " reported nothing");
+            Set<Integer> fds = childFds(pid);
+            assertEquals(link(-1, source), link(pid, target), "mapped fd " + target);
+            hold.closeWriteEnd();
+            assertTrue(k.awaitExit(pid).success());
+            return fds;
         }
     }
 
