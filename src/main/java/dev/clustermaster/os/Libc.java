@@ -43,6 +43,10 @@ final class Libc {
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     /** sizeof(sigset_t) in glibc. */
     static final int SIGSET_SIZE = 128;
+    /** glibc's struct sigaction is 152 bytes on x86_64 and aarch64, sa_handler first; this bound is generous. */
+    static final int SIGACTION_SIZE = 256;
+    static final long SIG_DFL = 0;
+    static final long SIG_IGN = 1;
     /** Generous upper bounds of glibc's posix_spawnattr_t (336) and posix_spawn_file_actions_t (80). */
     static final int SPAWNATTR_SIZE = 1024;
     static final int FILE_ACTIONS_SIZE = 512;
@@ -70,6 +74,7 @@ final class Libc {
         int posix_spawnattr_setsigmask(Pointer attr, Pointer set);
         int posix_spawnattr_setsigdefault(Pointer attr, Pointer set);
         int sigemptyset(Pointer set);
+        int sigaction(int sig, Pointer act, Pointer oldAct);
 
         int pipe2(@Out int[] fds, int flags);
         int socketpair(int domain, int type, int protocol, @Out int[] fds);
@@ -135,6 +140,23 @@ final class Libc {
     static boolean isCloexec(int fd) {
         int flags = api().fcntl(fd, F_GETFD, 0);
         return flags >= 0 && (flags & FD_CLOEXEC) != 0;
+    }
+
+    /** The current disposition's handler of sig: SIG_DFL, SIG_IGN or a handler address; -1 if sig is invalid. */
+    static long signalHandler(int sig) {
+        Pointer old = alloc(SIGACTION_SIZE);
+        if (api().sigaction(sig, null, old) != 0) {
+            return -1;
+        }
+        return old.getLong(0);
+    }
+
+    /** Sets sig's disposition to SIG_DFL (empty mask, no flags); false if sig is invalid or uncatchable. */
+    static boolean resetSignalToDefault(int sig) {
+        Pointer act = alloc(SIGACTION_SIZE);
+        boolean ok = api().sigaction(sig, act, null) == 0;
+        java.lang.ref.Reference.reachabilityFence(act);
+        return ok;
     }
 
     /** Sets a socket send/receive timeout (SO_SNDTIMEO/SO_RCVTIMEO) as a struct timeval. */

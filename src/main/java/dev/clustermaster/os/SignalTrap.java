@@ -51,9 +51,13 @@ public final class SignalTrap {
                     log.error("signal handler for SIG{} failed", name, e);
                 }
             };
+            boolean wasIgnored = unignore(name);
             try {
                 SignalHandler old = Signal.handle(new Signal(name), handler);
-                if (old == SignalHandler.SIG_IGN && SHUTDOWN_SIGNALS.contains(name)) {
+                if (wasIgnored) {
+                    old = SignalHandler.SIG_IGN;  // what restore() must put back
+                }
+                if (old == SignalHandler.SIG_IGN && !wasIgnored && SHUTDOWN_SIGNALS.contains(name)) {
                     // The VM reported success but left the signal ignored; put the bookkeeping back.
                     Signal.handle(new Signal(name), old);
                     log.warn("cannot trap SIG{}: it was ignored when the JVM started (nohup/background shell?) and "
@@ -77,6 +81,30 @@ public final class SignalTrap {
             }
         }
         return failed;
+    }
+
+    /**
+     * A signal ignored when the JVM started (nohup ignores HUP, a non-interactive shell's {@code &} ignores INT and
+     * QUIT) stays ignored: HotSpot refuses to install a handler over SIG_IGN for HUP/INT/TERM. Asking to trap it
+     * means wanting it, so the disposition goes back to SIG_DFL first (natively; Java cannot).
+     * @return true if it was ignored
+     */
+    private static boolean unignore(String name) {
+        int number = Signals.number(name);
+        if (Libc.signalHandler(number) != Libc.SIG_IGN) {
+            return false;
+        }
+        if (!Libc.resetSignalToDefault(number)) {
+            return false;
+        }
+        log.info("SIG{} was ignored when the master started (nohup or a background job?); handling it", name);
+        return true;
+    }
+
+    /** True if HotSpot has its own native handler on sig (e.g. SIGUSR2 unless _JAVA_SR_SIGNUM moved it). */
+    public static boolean nativeHandlerOn(int sig) {
+        long h = Libc.signalHandler(sig);
+        return h != Libc.SIG_DFL && h != Libc.SIG_IGN && h != -1;
     }
 
     /** Puts back the handlers that were in place before the first install() of each signal. */

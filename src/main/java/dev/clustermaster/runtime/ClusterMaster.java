@@ -14,6 +14,7 @@ import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.SdNotify;
 import dev.clustermaster.os.SignalTrap;
 import dev.clustermaster.os.Signals;
+import dev.clustermaster.os.StraySignals;
 import dev.clustermaster.worker.IpcFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,6 +97,8 @@ public final class ClusterMaster implements ControlApi {
             if (!failed.isEmpty()) {
                 log.warn("could not handle signals {}", failed);
             }
+            StraySignals.install(name -> loop.submit(() -> log.warn("ignored SIG{}: the master acts only on HUP, INT, "
+                    + "TERM, TTIN, TTOU", name)));
         } else {
             // CHLD only speeds up reaping; the tick reaps anyway
             SignalTrap.install(List.of("CHLD"), name -> loop.submit(supervisor::reap));

@@ -10,32 +10,62 @@ import java.util.concurrent.TimeUnit;
 
 /** A master started through the CLI in its own JVM, as an operator would run it. */
 public final class MasterProcess implements AutoCloseable {
+    /** The value packaging/cluster-master exports as _JAVA_SR_SIGNUM (HotSpot's suspend/resume signal). */
+    static final String LAUNCHER_SR_SIGNUM = "39";
+    private static final List<String> JVM_FLAGS = List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1");
+
     public final Process process;
     public final Path log;
+    /** True when process is a shell that runs the master as its only child (e.g. {@code sh -c 'java ... &'}). */
+    private final boolean masterIsChild;
 
-    private MasterProcess(Process process, Path log) {
+    private MasterProcess(Process process, Path log, boolean masterIsChild) {
         this.process = process;
         this.log = log;
+        this.masterIsChild = masterIsChild;
     }
 
-    /** Runs {@code cluster-master run <args>} with the shaded jar when it exists, else the test class path. */
+    /**
+     * Runs {@code cluster-master run <args>} with the shaded jar when it exists, else the test class path, with the
+     * environment the packaged launcher gives it.
+     */
     public static MasterProcess start(Path dir, List<String> env, String... args) throws IOException {
-        List<String> cmd = command(args);
-        Path log = dir.resolve("master.log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        for (String kv : env) {
-            int eq = kv.indexOf('=');
-            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        return start(dir, env, List.of(), false, command(args));
+    }
+
+    /** Runs the packaged launcher script packaging/cluster-master with the built jar and this JDK. */
+    public static MasterProcess startWithLauncher(Path dir, List<String> env, String... args) throws IOException {
+        String jar = System.getProperty("cm.jar");
+        if (jar == null || !Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("the launcher needs the shaded jar (cm.jar): run through mvn verify");
         }
-        return new MasterProcess(pb.start(), log);
+        List<String> all = new ArrayList<>(env);
+        all.addAll(List.of("CLUSTER_MASTER_JAR=" + jar, "JAVA_HOME=" + System.getProperty("java.home"),
+                "JAVA_OPTS=" + String.join(" ", JVM_FLAGS)));
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", launcher().toString(), "run"));
+        cmd.addAll(List.of(args));
+        return start(dir, all, List.of(), false, cmd);
+    }
+
+    /**
+     * Runs the master behind a wrapper command, e.g. {@code nohup} (which execs it: same pid) or
+     * {@code sh -c '"$@" & wait $!' sh} (the master is the shell's child: masterIsChild).
+     */
+    public static MasterProcess startWrapped(Path dir, List<String> env, List<String> wrapper, boolean masterIsChild,
+                                             String... args) throws IOException {
+        return start(dir, env, wrapper, masterIsChild, command(args));
+    }
+
+    /** packaging/cluster-master in this checkout (tests run in the project directory). */
+    static Path launcher() {
+        return Path.of("packaging", "cluster-master").toAbsolutePath();
     }
 
     /** The command line of {@code cluster-master run <args>}, for tests that spawn it themselves. */
     public static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xshare:auto");
-        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(JVM_FLAGS);
         String jar = System.getProperty("cm.jar");
         if (jar != null && Files.exists(Path.of(jar))) {
             cmd.addAll(List.of("-jar", jar));
@@ -47,8 +77,28 @@ public final class MasterProcess implements AutoCloseable {
         return cmd;
     }
 
+    private static MasterProcess start(Path dir, List<String> env, List<String> wrapper, boolean masterIsChild,
+                                       List<String> command) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(command);
+        Path log = dir.resolve("master.log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        // as packaging/cluster-master starts it: HotSpot's suspend/resume signal off SIGUSR2
+        pb.environment().put("_JAVA_SR_SIGNUM", LAUNCHER_SR_SIGNUM);
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return new MasterProcess(pb.start(), log, masterIsChild);
+    }
+
+    /** The master's pid (waits for the wrapper's child to appear when the master is not process itself). */
     public int pid() {
-        return (int) process.pid();
+        if (!masterIsChild) {
+            return (int) process.pid();
+        }
+        return Wait.value("the master under its wrapper shell", Duration.ofSeconds(30),
+                () -> Procs.liveChildren(process.pid()), l -> l.size() == 1).get(0);
     }
 
     public String output() {
@@ -60,7 +110,7 @@ public final class MasterProcess implements AutoCloseable {
     }
 
     public List<Integer> workers() {
-        return Procs.liveChildren(process.pid());
+        return Procs.liveChildren(pid());
     }
 
     public void waitForOutput(String text, Duration timeout) {
@@ -77,7 +127,12 @@ public final class MasterProcess implements AutoCloseable {
     @Override
     public void close() {
         if (process.isAlive()) {
-            List<Integer> kids = workers();
+            int master = masterIsChild ? Procs.liveChildren(process.pid()).stream().findFirst().orElse(0)
+                    : (int) process.pid();
+            List<Integer> kids = master > 0 ? Procs.liveChildren(master) : List.of();
+            if (master > 0) {
+                dev.clustermaster.os.ProcessGroups.signalProcess(master, 9);
+            }
             process.destroyForcibly();
             kids.forEach(pid -> dev.clustermaster.os.ProcessGroups.signalGroup(pid, 9));
         }

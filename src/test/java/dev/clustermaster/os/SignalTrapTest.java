@@ -9,6 +9,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 class SignalTrapTest {
     private final Kids kids = new Kids();
@@ -50,6 +52,23 @@ class SignalTrapTest {
         assertEquals(List.of(), SignalTrap.install(List.of("USR2"), received::add));
         ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGUSR2);
         assertEquals("USR2", received.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aShutdownSignalIgnoredSinceStartIsTrappedAnywayAndIgnoredAgainOnRestore() throws Exception {
+        // as under nohup: HUP ignored natively, where HotSpot refuses to install a handler over SIG_IGN
+        SignalHandler original = Signal.handle(new Signal("HUP"), SignalHandler.SIG_IGN);
+        try {
+            assertEquals(Libc.SIG_IGN, Libc.signalHandler(Signals.SIGHUP));
+            assertEquals(List.of(), SignalTrap.install(List.of("HUP"), received::add));
+            ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGHUP);
+            assertEquals("HUP", received.poll(5, TimeUnit.SECONDS));
+            SignalTrap.restore();
+            assertEquals(Libc.SIG_IGN, Libc.signalHandler(Signals.SIGHUP), "restore puts the ignored state back");
+        } finally {
+            Libc.resetSignalToDefault(Signals.SIGHUP);
+            Signal.handle(new Signal("HUP"), original);
+        }
     }
 
     @Test
