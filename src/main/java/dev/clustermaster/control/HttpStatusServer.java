@@ -1,28 +1,38 @@
 package dev.clustermaster.control;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.os.TcpSocketOwners;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Optional HTTP status port (JDK HttpServer, off by default): {@code GET /} JSON status, {@code /logLevel/:level},
- * {@code /children/exit} (workers stop and are started again), {@code /metrics} (Prometheus),
- * {@code /healthz} and {@code /readyz} for Kubernetes probes.
+ * Optional HTTP status port (off by default), see {@link HttpRoutes} for what it answers and whom it lets change
+ * things. One selector thread reads every request, so a slow client costs a descriptor and a buffer, never a
+ * thread: a request must arrive whole within {@link Options#requestTimeout}, and when all
+ * {@link Options#maxConnections} are taken the oldest unfinished request is dropped to make room, so probes are
+ * answered however many clients trickle. Complete requests run on two small pools (reads, changes) so a change
+ * that waits for workers never delays {@code /healthz}. One request per connection.
  */
 public final class HttpStatusServer implements java.io.Closeable {
 
@@ -30,152 +40,384 @@ public final class HttpStatusServer implements java.io.Closeable {
     /** Environment variable the runtime reads the port from when --http-port is not given. */
     public static final String ENV_PORT = "CM_WEBSERVER_PORT";
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+    private static final int MAX_HEAD_BYTES = 16 * 1024;
+    private static final int MAX_BODY_BYTES = 4 * 1024;
 
-    private final ControlApi api;
-    private final CommandTree commands;
-    private final ProcessStatsSource stats;
-    private final Duration commandTimeout;
-    private final HttpServer server;
-    private final ExecutorService executor;
+    /**
+     * Tunables; {@link #defaults()} is what the master uses. The uids and group are the REPL's ({@code repl.group}):
+     * whoever may use the REPL may POST changes here.
+     */
+    public record Options(Set<Integer> allowedUids, String group, Duration requestTimeout, Duration writeTimeout,
+                          int maxConnections, ProcessStatsSource stats, Duration commandTimeout) {
+        public Options {
+            Objects.requireNonNull(allowedUids);
+            Objects.requireNonNull(stats);
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("maxConnections must be positive");
+            }
+        }
 
-    private HttpStatusServer(ControlApi api, HttpServer server, ProcessStatsSource stats, Duration commandTimeout) {
-        this.api = api;
-        this.server = server;
-        this.stats = stats;
-        this.commandTimeout = commandTimeout;
-        this.commands = new CommandTree(stats, System::currentTimeMillis, new CommandTree.Timeouts(commandTimeout, commandTimeout));
-        this.executor = Executors.newFixedThreadPool(2, daemonThreads());
+        public static Options defaults() {
+            return new Options(Set.copyOf(java.util.List.of(0, PosixSupport.ownUid())), null, Duration.ofSeconds(10), Duration.ofSeconds(10),
+                    256, new ProcessStats(), Duration.ofSeconds(30));
+        }
+
+        public Options withGroup(String g) {
+            return new Options(allowedUids, g, requestTimeout, writeTimeout, maxConnections, stats, commandTimeout);
+        }
+
+        public Options withAllowedUids(Set<Integer> uids) {
+            return new Options(uids, group, requestTimeout, writeTimeout, maxConnections, stats, commandTimeout);
+        }
+
+        public Options withRequestTimeout(Duration d) {
+            return new Options(allowedUids, group, d, writeTimeout, maxConnections, stats, commandTimeout);
+        }
+
+        public Options withMaxConnections(int n) {
+            return new Options(allowedUids, group, requestTimeout, writeTimeout, n, stats, commandTimeout);
+        }
+
+        public Options withStats(ProcessStatsSource s, Duration commandTimeout) {
+            return new Options(allowedUids, group, requestTimeout, writeTimeout, maxConnections, s, commandTimeout);
+        }
     }
 
-    /** Starts on bindAddress (null means 127.0.0.1) and port (0 picks a free one). */
+    private enum Phase { READING, HANDLING, WRITING }
+
+    /** Touched only by the selector thread, except {@link #response} which a pool thread sets before queueing. */
+    private static final class Connection {
+        final SocketChannel channel;
+        final SelectionKey key;
+        final ByteBuffer in = ByteBuffer.allocate(1024);
+        byte[] buf = new byte[1024];
+        int length;
+        Phase phase = Phase.READING;
+        long deadline;
+        HttpRequest request;
+        int headLength = -1;
+        int bodyNeeded;
+        volatile ByteBuffer response;
+
+        Connection(SocketChannel channel, SelectionKey key, long deadline) {
+            this.channel = channel;
+            this.key = key;
+            this.deadline = deadline;
+        }
+    }
+
+    private final Options options;
+    private final ServerSocketChannel listener;
+    private final Selector selector;
+    private final HttpRoutes routes;
+    private final InetSocketAddress bound;
+    private final Set<Connection> connections = new LinkedHashSet<>(); // accept order: the first unfinished is the oldest
+    private final Queue<Connection> answered = new ConcurrentLinkedQueue<>();
+    private final ThreadPoolExecutor reads;
+    private final ThreadPoolExecutor writes;
+    private final Thread ioThread;
+    private volatile boolean closed;
+
+    private HttpStatusServer(ControlApi api, ServerSocketChannel listener, Options options, HttpRoutes.PeerUids peerUids)
+            throws IOException {
+        this.options = options;
+        this.listener = listener;
+        this.selector = Selector.open();
+        this.bound = (InetSocketAddress) listener.getLocalAddress();
+        PeerAccessPolicy policy = PeerAccessPolicy.forSystem(options.allowedUids(), options.group());
+        this.routes = new HttpRoutes(Objects.requireNonNull(api), options.stats(), options.commandTimeout(),
+                new HttpHostPolicy(bound), policy, peerUids);
+        this.reads = pool("cm-http-read", 2, 64);
+        this.writes = pool("cm-http-change", 1, 4);
+        listener.configureBlocking(false);
+        listener.register(selector, SelectionKey.OP_ACCEPT);
+        this.ioThread = new Thread(this::loop, "cm-http-io");
+        this.ioThread.setDaemon(true);
+    }
+
+    /** Starts on bindAddress (null means 127.0.0.1) and port (0 picks a free one) with the default options. */
     public static HttpStatusServer start(ControlApi api, String bindAddress, int port) throws IOException {
-        return start(api, bindAddress, port, new ProcessStats(), Duration.ofSeconds(30));
+        return start(api, bindAddress, port, Options.defaults());
     }
 
     public static HttpStatusServer start(ControlApi api, String bindAddress, int port, ProcessStatsSource stats,
                                          Duration commandTimeout) throws IOException {
+        return start(api, bindAddress, port, Options.defaults().withStats(stats, commandTimeout));
+    }
+
+    public static HttpStatusServer start(ControlApi api, String bindAddress, int port, Options options) throws IOException {
+        return start(api, bindAddress, port, options, TcpSocketOwners::peerUid);
+    }
+
+    static HttpStatusServer start(ControlApi api, String bindAddress, int port, Options options,
+                                  HttpRoutes.PeerUids peerUids) throws IOException {
         String address = bindAddress == null || bindAddress.isBlank() ? DEFAULT_BIND_ADDRESS : bindAddress;
-        HttpServer http = HttpServer.create(new InetSocketAddress(address, port), 32);
-        HttpStatusServer status = new HttpStatusServer(api, http, stats, commandTimeout);
-        http.createContext("/", status::handle);
-        http.setExecutor(status.executor);
-        http.start();
-        InetSocketAddress bound = status.address();
-        if (bound.getAddress().isLoopbackAddress()) {
-            log.info("HTTP status listening on http://{}:{}/", bound.getHostString(), bound.getPort());
-        } else {
-            log.warn("HTTP status listening on non-loopback {} without authentication; /children/exit and /logLevel are reachable by anyone who can connect", bound);
+        ServerSocketChannel listener = ServerSocketChannel.open();
+        try {
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            listener.bind(new InetSocketAddress(address, port), 128);
+        } catch (IOException e) {
+            listener.close();
+            throw new IOException("cannot listen for HTTP status on " + address + ":" + port + ": " + e.getMessage(), e);
         }
+        HttpStatusServer status;
+        try {
+            status = new HttpStatusServer(api, listener, options, peerUids);
+        } catch (IOException | RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        status.ioThread.start();
+        InetSocketAddress b = status.address();
+        log.info("HTTP status listening on http://{}:{}/ (changes: POST from uids {}{})", b.getHostString(), b.getPort(),
+                options.allowedUids(), options.group() == null ? "" : " or group " + options.group());
         return status;
     }
 
     public InetSocketAddress address() {
-        return server.getAddress();
+        return bound;
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        selector.wakeup();
+        try {
+            ioThread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        reads.shutdownNow();
+        writes.shutdownNow();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String method = exchange.getRequestMethod();
-            if (path.length() > 1 && path.endsWith("/")) {
-                path = path.substring(0, path.length() - 1);
+    /** Number of open connections (tests watch slow clients being dropped). */
+    int connectionCount() {
+        return connectionGauge.get();
+    }
+
+    private final AtomicInteger connectionGauge = new AtomicInteger();
+
+    // ------------------------------------------------------------------ the selector thread
+
+    private void loop() {
+        try {
+            while (!closed) {
+                long now = System.nanoTime();
+                long wait = expire(now);
+                selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
+                for (Connection c; (c = answered.poll()) != null; ) {
+                    startWriting(c);
+                }
+                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+                while (keys.hasNext()) {
+                    SelectionKey key = keys.next();
+                    keys.remove();
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.isAcceptable()) {
+                        acceptAll();
+                    } else if (key.attachment() instanceof Connection c) {
+                        try {
+                            if (key.isReadable()) {
+                                read(c);
+                            } else if (key.isWritable()) {
+                                write(c);
+                            }
+                        } catch (IOException e) {
+                            drop(c);
+                        }
+                    }
+                }
             }
-            boolean read = method.equals("GET") || method.equals("HEAD");
-            // GET stays allowed for changes (the Node cluster-manager routes work that way); HEAD never changes anything
-            boolean write = method.equals("GET") || method.equals("POST") || method.equals("PUT");
-            if (path.equals("/") && read) {
-                json(exchange, 200, Json.write(StatusReport.of(api.snapshot(), stats, System.currentTimeMillis()).toMap()));
-            } else if (path.equals("/metrics") && read) {
-                send(exchange, 200, PrometheusMetrics.CONTENT_TYPE,
-                        PrometheusMetrics.render(StatusReport.of(api.snapshot(), stats, System.currentTimeMillis())));
-            } else if (path.equals("/healthz") && read) {
-                api.snapshot(); // throws if the master is wedged badly enough to matter
-                send(exchange, 200, "text/plain; charset=utf-8", "ok\n");
-            } else if (path.equals("/readyz") && read) {
-                readiness(exchange);
-            } else if (path.startsWith("/logLevel/") && write) {
-                String level = path.substring("/logLevel/".length());
-                replyJson(exchange, commands.execute(new ParsedCommand("loglevel", List.of(level), true), api, CommandContext.DETACHED));
-            } else if (path.equals("/children/exit") && write) {
-                replyJson(exchange, CommandTree.await("children/exit", api.stopWorkers(), commandTimeout, text -> null));
-            } else if (isRoute(path)) {
-                send(exchange, 405, "text/plain; charset=utf-8", "method not allowed\n");
-            } else {
-                json(exchange, 404, "{\"ok\":false,\"error\":\"not found\"}");
+        } catch (IOException | ClosedSelectorException e) {
+            if (!closed) {
+                log.error("HTTP status server stopped: {}", e.toString());
             }
         } catch (RuntimeException e) {
-            log.warn("HTTP status request {} failed", exchange.getRequestURI(), e);
+            log.error("HTTP status server stopped", e);
+        } finally {
+            for (Connection c : connections) {
+                closeQuietly(c.channel);
+            }
+            connections.clear();
+            connectionGauge.set(0);
+            closeQuietly(listener);
             try {
-                send(exchange, 500, "text/plain; charset=utf-8", "internal error\n");
-            } catch (IOException | RuntimeException ignored) {
-                // headers may already be sent
+                selector.close();
+            } catch (IOException ignored) {
+                // closing anyway
             }
         }
     }
 
-    private static boolean isRoute(String path) {
-        return path.equals("/") || path.equals("/metrics") || path.equals("/healthz") || path.equals("/readyz")
-                || path.startsWith("/logLevel/") || path.equals("/children/exit");
-    }
-
-    /** Ready while not shutting down and, when workers are wanted, at least one is serving. */
-    private void readiness(HttpExchange exchange) throws IOException {
-        ClusterSnapshot s = api.snapshot();
-        String reason = null;
-        if (s.phase().equals("stopping")) {
-            reason = "master is stopping";
-        } else if (s.desiredSize() > 0 && s.readyCount() == 0) {
-            reason = "no worker is ready yet";
-        }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("ready", reason == null);
-        body.put("readyWorkers", s.readyCount());
-        body.put("desired", s.desiredSize());
-        if (reason != null) {
-            body.put("reason", reason);
-        }
-        json(exchange, reason == null ? 200 : 503, Json.write(body));
-    }
-
-    private static void replyJson(HttpExchange exchange, Reply reply) throws IOException {
-        int code = switch (reply.status()) {
-            case OK -> 200;
-            case USAGE_ERROR -> 400;
-            case FAILED -> 500;
-            case TIMED_OUT -> 504;
-        };
-        json(exchange, code, reply.toJson());
-    }
-
-    private static void json(HttpExchange exchange, int code, String body) throws IOException {
-        send(exchange, code, "application/json; charset=utf-8", body + "\n");
-    }
-
-    private static void send(HttpExchange exchange, int code, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(code, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
+    /** Drops connections past their deadline; returns nanos until the next deadline (at most a second). */
+    private long expire(long now) {
+        long next = TimeUnit.SECONDS.toNanos(1);
+        for (Iterator<Connection> it = connections.iterator(); it.hasNext(); ) {
+            Connection c = it.next();
+            if (c.phase == Phase.HANDLING) {
+                continue; // the route has its own timeout
+            }
+            long left = c.deadline - now;
+            if (left <= 0) {
+                it.remove();
+                connectionGauge.decrementAndGet();
+                c.key.cancel();
+                closeQuietly(c.channel);
+            } else {
+                next = Math.min(next, left);
             }
         }
+        return next;
     }
 
-    private static ThreadFactory daemonThreads() {
+    private void acceptAll() throws IOException {
+        SocketChannel ch;
+        while ((ch = listener.accept()) != null) {
+            if (connections.size() >= options.maxConnections() && !evictOldestUnfinished()) {
+                closeQuietly(ch); // every slot is busy answering: nothing slow to drop
+                continue;
+            }
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            Connection c = new Connection(ch, key, System.nanoTime() + options.requestTimeout().toNanos());
+            key.attach(c);
+            connections.add(c);
+            connectionGauge.incrementAndGet();
+        }
+    }
+
+    private boolean evictOldestUnfinished() {
+        for (Connection c : connections) {
+            if (c.phase == Phase.READING) {
+                drop(c);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void read(Connection c) throws IOException {
+        c.in.clear();
+        int n = c.channel.read(c.in);
+        if (n < 0) {
+            drop(c);
+            return;
+        }
+        if (c.length + n > MAX_HEAD_BYTES + MAX_BODY_BYTES) {
+            answerNow(c, HttpResponse.text(431, "request too large\n"), false);
+            return;
+        }
+        if (c.length + n > c.buf.length) {
+            c.buf = java.util.Arrays.copyOf(c.buf, Math.max(c.buf.length * 2, c.length + n));
+        }
+        System.arraycopy(c.in.array(), 0, c.buf, c.length, n);
+        c.length += n;
+        try {
+            if (c.request == null) {
+                int end = HttpRequest.headEnd(c.buf, c.length);
+                if (end < 0) {
+                    if (c.length > MAX_HEAD_BYTES) {
+                        answerNow(c, HttpResponse.text(431, "request head too large\n"), false);
+                    }
+                    return;
+                }
+                c.headLength = end;
+                c.request = HttpRequest.parse(c.buf, end, bound, (InetSocketAddress) c.channel.getRemoteAddress());
+                c.bodyNeeded = c.request.contentLength();
+                if (c.bodyNeeded > MAX_BODY_BYTES) {
+                    answerNow(c, HttpResponse.text(413, "request body too large\n"), false);
+                    return;
+                }
+            }
+        } catch (HttpRequest.BadRequest e) {
+            answerNow(c, HttpResponse.text(e.status, e.getMessage() + "\n"), false);
+            return;
+        }
+        if (c.length - c.headLength >= c.bodyNeeded) {
+            dispatch(c);
+        }
+    }
+
+    /** Runs the complete request on a pool; the answer comes back through {@link #answered}. */
+    private void dispatch(Connection c) {
+        c.phase = Phase.HANDLING;
+        c.key.interestOps(0);
+        HttpRequest request = c.request;
+        boolean head = request.method().equals("HEAD");
+        ThreadPoolExecutor pool = HttpRoutes.isWrite(request) ? writes : reads;
+        try {
+            pool.execute(() -> {
+                HttpResponse r;
+                try {
+                    r = routes.handle(request);
+                } catch (RuntimeException e) {
+                    log.warn("HTTP status request {} {} failed", request.method(), request.path(), e);
+                    r = HttpResponse.text(500, "internal error\n");
+                }
+                c.response = ByteBuffer.wrap(r.toBytes(head));
+                answered.add(c);
+                selector.wakeup();
+            });
+        } catch (RejectedExecutionException e) {
+            answerNow(c, HttpResponse.text(503, "busy, try again\n"), head);
+        }
+    }
+
+    private void answerNow(Connection c, HttpResponse r, boolean head) {
+        c.response = ByteBuffer.wrap(r.toBytes(head));
+        startWriting(c);
+    }
+
+    private void startWriting(Connection c) {
+        if (!c.key.isValid()) {
+            return;
+        }
+        c.phase = Phase.WRITING;
+        c.deadline = System.nanoTime() + options.writeTimeout().toNanos();
+        try {
+            write(c);
+        } catch (IOException e) {
+            drop(c);
+        }
+    }
+
+    private void write(Connection c) throws IOException {
+        c.channel.write(c.response);
+        if (c.response.hasRemaining()) {
+            c.key.interestOps(SelectionKey.OP_WRITE);
+        } else {
+            drop(c);
+        }
+    }
+
+    private void drop(Connection c) {
+        if (connections.remove(c)) {
+            connectionGauge.decrementAndGet();
+        }
+        c.key.cancel();
+        closeQuietly(c.channel);
+    }
+
+    private static void closeQuietly(java.nio.channels.Channel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            log.debug("closing HTTP connection", e);
+        }
+    }
+
+    private static ThreadPoolExecutor pool(String name, int threads, int queue) {
         AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, "cm-http-" + n.incrementAndGet());
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        };
+        });
     }
 }

@@ -33,6 +33,12 @@ final class PosixSupport {
         return pw == null ? Optional.empty() : Optional.ofNullable(pw.getLoginName());
     }
 
+    /** The primary gid in the user database, for peers whose credentials carry only a uid. */
+    static Optional<Integer> primaryGid(int uid) {
+        Passwd pw = posix().getpwuid(uid);
+        return pw == null ? Optional.empty() : Optional.of((int) pw.getGID());
+    }
+
     static Optional<Group> group(String name) {
         return Optional.ofNullable(posix().getgrnam(name));
     }

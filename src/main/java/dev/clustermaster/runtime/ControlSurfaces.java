@@ -50,7 +50,8 @@ final class ControlSurfaces {
                 started.add(server::close);
             }
             if (config.httpPort() != null) {
-                HttpStatusServer http = HttpStatusServer.start(api, config.httpAddress(), config.httpPort());
+                HttpStatusServer http = HttpStatusServer.start(api, config.httpAddress(), config.httpPort(),
+                        HttpStatusServer.Options.defaults().withGroup(config.replGroup()));
                 started.add(http::close);
                 httpAddress = http.address();
             }

@@ -8,11 +8,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class HttpStatusServerTest {
@@ -103,7 +112,7 @@ class HttpStatusServerTest {
 
     @Test
     void logLevelRoute() throws Exception {
-        HttpResponse<String> r = request("GET", "/logLevel/debug");
+        HttpResponse<String> r = request("POST", "/logLevel/debug");
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains("log level is debug"));
         assertEquals(List.of("loglevel debug"), api.calls);
@@ -124,5 +133,171 @@ class HttpStatusServerTest {
         assertEquals(404, request("GET", "/nope").statusCode());
         assertEquals(405, request("DELETE", "/").statusCode());
         assertEquals(405, request("POST", "/metrics").statusCode());
+    }
+
+    @Test
+    void changesNeedPost() throws Exception {
+        for (String method : List.of("GET", "HEAD", "PUT")) {
+            assertEquals(405, request(method, "/children/exit").statusCode(), method);
+            assertEquals(405, request(method, "/logLevel/debug").statusCode(), method);
+        }
+        assertEquals(List.of(), api.calls, "a GET (an <img> tag, a link) changes nothing");
+    }
+
+    @Test
+    void changesRefusedForUidsTheReplRefuses() throws Exception {
+        server.close();
+        // this test runs as root (or the service user): a policy without our uid stands for any other local user
+        server = HttpStatusServer.start(api, null, 0, HttpStatusServer.Options.defaults().withAllowedUids(Set.of(54321)));
+        HttpResponse<String> r = request("POST", "/children/exit");
+        assertEquals(403, r.statusCode());
+        assertTrue(r.body().contains("uid " + PosixSupport.ownUid() + " (gid"), r.body());
+        assertEquals(403, request("POST", "/logLevel/debug").statusCode());
+        assertEquals(200, request("GET", "/healthz").statusCode(), "reads stay open");
+        assertEquals(List.of(), api.calls);
+    }
+
+    /** The attack of issue 12 as it was: an unprivileged local user POSTs /children/exit with curl. */
+    @Test
+    void unprivilegedLocalUserCannotReplaceWorkers() throws Exception {
+        assumeTrue(PosixSupport.ownUid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))
+                && Files.isExecutable(Path.of("/usr/bin/curl")), "needs root, setpriv and curl");
+        String url = "http://127.0.0.1:" + server.address().getPort();
+        List<String> asNobody = List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "/usr/bin/curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST");
+        assertEquals("403", run(concat(asNobody, url + "/children/exit")));
+        assertEquals("403", run(concat(asNobody, url + "/logLevel/debug")));
+        assertEquals(List.of(), api.calls);
+        assertEquals("200", run(concat(asNobody.subList(4, asNobody.size() - 2), url + "/healthz")), "probes are open");
+        assertEquals("200", run(List.of("/usr/bin/curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                "-X", "POST", url + "/children/exit")), "root is allowed");
+        assertEquals(List.of("stopWorkers"), api.calls);
+    }
+
+    @Test
+    void browsersAreKeptOut() throws Exception {
+        int port = server.address().getPort();
+        // DNS rebinding: evil.example resolves to 127.0.0.1, the browser still says whose page it is
+        assertTrue(raw("GET / HTTP/1.1\r\nHost: evil.example:" + port + "\r\n\r\n").startsWith("HTTP/1.1 403"));
+        // CSRF: a form on another site posts to 127.0.0.1
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                + "\r\nOrigin: https://evil.example\r\nContent-Length: 0\r\n\r\n").startsWith("HTTP/1.1 403"));
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                + "\r\nSec-Fetch-Site: cross-site\r\n\r\n").startsWith("HTTP/1.1 403"));
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nHost: 127.0.0.1:" + (port + 1) + "\r\n\r\n").startsWith("HTTP/1.1 403"));
+        assertEquals(List.of(), api.calls);
+        assertTrue(raw("GET /healthz HTTP/1.1\r\nHost: localhost:" + port + "\r\n\r\n").startsWith("HTTP/1.1 200"));
+        assertTrue(raw("GET /healthz HTTP/1.0\r\n\r\n").startsWith("HTTP/1.1 200"), "HTTP/1.0 without Host");
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nOrigin: http://127.0.0.1:" + port
+                + "\r\nContent-Length: 2\r\n\r\n{}").startsWith("HTTP/1.1 200"));
+        assertEquals(List.of("stopWorkers"), api.calls);
+    }
+
+    @Test
+    void malformedAndOversizedRequests() throws Exception {
+        assertTrue(raw("NOT HTTP\r\n\r\n").startsWith("HTTP/1.1 400"));
+        assertTrue(raw("GET / HTTP/1.1\r\nX: " + "a".repeat(20_000) + "\r\n\r\n").startsWith("HTTP/1.1 431"));
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").startsWith("HTTP/1.1 411"));
+        assertTrue(raw("POST /children/exit HTTP/1.1\r\nContent-Length: 99999\r\n\r\n").startsWith("HTTP/1.1 413"));
+        assertEquals(List.of(), api.calls);
+    }
+
+    /** A client that never finishes its request is cut off after the request timeout. */
+    @Test
+    void slowRequestIsDropped() throws Exception {
+        server.close();
+        server = HttpStatusServer.start(api, null, 0, HttpStatusServer.Options.defaults().withRequestTimeout(Duration.ofMillis(500)));
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort())) {
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.setSoTimeout(10_000);
+            long t0 = System.nanoTime();
+            assertEquals(-1, s.getInputStream().read(), "closed without an answer");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 5_000, "dropped after " + ms + " ms");
+        }
+        Await.until("no connection left", () -> server.connectionCount() == 0, Duration.ofSeconds(5));
+    }
+
+    /** Slowloris: 200 clients trickle headers at 1 byte/s; /healthz must still answer within 100 ms. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void healthzAnswersWhileSlowClientsHoldConnections() throws Exception {
+        int port = server.address().getPort();
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 200; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                slow.add(s);
+            }
+            Await.until("200 slow connections held", () -> server.connectionCount() >= 200, Duration.ofSeconds(10));
+            List<Long> millis = new ArrayList<>();
+            long nextTrickle = System.nanoTime();
+            for (int probe = 0; probe < 20; probe++) {
+                if (System.nanoTime() >= nextTrickle) {
+                    for (Socket s : slow) {
+                        s.getOutputStream().write('x'); // the server already holds their connections; keep them busy
+                    }
+                    nextTrickle = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                }
+                long t0 = System.nanoTime();
+                String answer = raw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n");
+                millis.add((System.nanoTime() - t0) / 1_000_000);
+                assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+                Thread.sleep(50);
+            }
+            List<Long> sorted = millis.stream().sorted().toList();
+            System.out.println("healthz under 200 slowloris clients: median " + sorted.get(sorted.size() / 2)
+                    + " ms, max " + sorted.get(sorted.size() - 1) + " ms");
+            assertTrue(sorted.get(sorted.size() / 2) < 100, "median over 100 ms: " + millis);
+            assertTrue(sorted.get(sorted.size() - 1) < 1000, "a probe took over 1 s: " + millis);
+        } finally {
+            for (Socket s : slow) {
+                s.close();
+            }
+        }
+    }
+
+    /** When every slot is taken by unfinished requests, the oldest is dropped for a new client. */
+    @Test
+    void fullServerDropsTheOldestUnfinishedRequest() throws Exception {
+        server.close();
+        server = HttpStatusServer.start(api, null, 0, HttpStatusServer.Options.defaults().withMaxConnections(8));
+        int port = server.address().getPort();
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                s.getOutputStream().write("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+                slow.add(s);
+            }
+            assertTrue(raw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            assertTrue(server.connectionCount() <= 8, "connections " + server.connectionCount());
+        } finally {
+            for (Socket s : slow) {
+                s.close();
+            }
+        }
+    }
+
+    private String raw(String request) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static List<String> concat(List<String> a, String b) {
+        List<String> all = new ArrayList<>(a);
+        all.add(b);
+        return all;
+    }
+
+    private static String run(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "command did not finish: " + argv);
+        return out;
     }
 }

@@ -306,13 +306,16 @@ class ControlIT {
                 (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
         Level previous = rootLogger.getLevel();
         try {
-            HttpResponse<String> debug = get(http, base.resolve("/logLevel/debug"));
+            Level unchanged = rootLogger.getLevel();
+            assertEquals(405, get(http, base.resolve("/logLevel/debug")).statusCode(), "changes need POST");
+            assertEquals(unchanged, rootLogger.getLevel(), "a GET changes nothing");
+            HttpResponse<String> debug = post(http, base.resolve("/logLevel/debug"));
             assertEquals(200, debug.statusCode(), debug.body());
             assertEquals(Level.DEBUG, rootLogger.getLevel());
-            HttpResponse<String> bogus = get(http, base.resolve("/logLevel/chatty"));
+            HttpResponse<String> bogus = post(http, base.resolve("/logLevel/chatty"));
             assertEquals(400, bogus.statusCode(), bogus.body());
             assertEquals(Level.DEBUG, rootLogger.getLevel(), "a bad level changes nothing");
-            HttpResponse<String> info = get(http, base.resolve("/logLevel/info"));
+            HttpResponse<String> info = post(http, base.resolve("/logLevel/info"));
             assertEquals(200, info.statusCode(), info.body());
             assertEquals(Level.INFO, rootLogger.getLevel());
         } finally {
@@ -360,6 +363,11 @@ class ControlIT {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    private static HttpResponse<String> post(HttpClient http, URI uri) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(HttpClient http, URI uri) throws IOException, InterruptedException {
