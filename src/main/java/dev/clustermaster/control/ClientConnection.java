@@ -17,9 +17,12 @@ interface ClientConnection {
 
     /**
      * Reads into {@code buffer}. Returns the byte count, -1 at end of stream, or 0 when no byte came within the
-     * idle poll interval (the caller decides whether the connection has been idle too long).
+     * read timeout (the caller decides whether a deadline has passed).
      */
     int read(byte[] buffer) throws IOException;
+
+    /** How long the next {@link #read} may wait for a byte; zero waits forever. */
+    void readTimeout(java.time.Duration timeout) throws IOException;
 
     /** Writes all bytes or throws; a peer that does not read makes this fail within the write timeout. */
     void write(byte[] bytes) throws IOException;

@@ -30,7 +30,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -49,7 +48,6 @@ public final class ControlServer implements java.io.Closeable {
     private final ControlServerOptions options;
     private final CommandTree commands;
     private final Map<ReplSession, Thread> sessions = new ConcurrentHashMap<>();
-    private final AtomicInteger admitted = new AtomicInteger();
     private final AtomicLong connectionIds = new AtomicLong();
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
     private final List<Thread> acceptors = new ArrayList<>();
@@ -204,7 +202,7 @@ public final class ControlServer implements java.io.Closeable {
                 continue;
             }
             try {
-                admit(new TcpClientConnection(client, options.idleTimeout(), options.writeTimeout(), watchdog));
+                admit(new TcpClientConnection(client, options.writeTimeout(), watchdog), "tcp");
             } catch (IOException | RuntimeException e) {
                 log.warn("could not set up control TCP connection: {}", e.toString());
                 try {
@@ -234,7 +232,7 @@ public final class ControlServer implements java.io.Closeable {
         }
         String who = credentials == null ? "unknown peer"
                 : "uid " + credentials.getUid() + " pid " + credentials.getPid();
-        UnixClientConnection connection = new UnixClientConnection(client, who, options.idleTimeout(), options.writeTimeout());
+        UnixClientConnection connection = new UnixClientConnection(client, who, options.writeTimeout());
         if (closed) {
             refuse(connection, "error: control server is shutting down");
             return;
@@ -250,28 +248,81 @@ public final class ControlServer implements java.io.Closeable {
             refuse(connection, "access denied: " + decision.reason());
             return;
         }
-        admit(connection);
+        admit(connection, "uid " + credentials.getUid());
     }
 
-    private void admit(ClientConnection connection) {
-        int max = options.maxConnections();
-        if (admitted.incrementAndGet() > max) {
-            admitted.decrementAndGet();
-            long now = System.nanoTime();
-            long last = lastRefusalLog.get();
-            if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
-                log.warn("refused control connection from {}: too many connections (max {})", connection.describe(), max);
+    /**
+     * Admits within the per-peer and total limits. When a limit is reached, the connection that has been slowest
+     * to send a line (see {@link #slowest}) makes room, so trickling clients cannot lock out {@code ctl}; if every
+     * session is a working one, the newcomer is refused.
+     */
+    private void admit(ClientConnection connection, String peerKey) {
+        ReplSession session = new ReplSession(connection, host, options.prompt(), options.maxLineBytes(),
+                options.idleTimeout(), options.lineTimeout(), peerKey);
+        ReplSession evicted = null;
+        Thread thread = null;
+        String refusal = null;
+        synchronized (sessions) {
+            List<ReplSession> samePeer = sessions.keySet().stream().filter(s -> s.peerKey().equals(peerKey)).toList();
+            if (sessions.size() >= options.maxConnections()) {
+                evicted = slowest(sessions.keySet());
+                refusal = evicted == null ? "too many connections (max " + options.maxConnections() + ")" : null;
+            } else if (samePeer.size() >= options.maxConnectionsPerPeer()) {
+                evicted = slowest(samePeer);
+                refusal = evicted == null ? "too many connections from " + peerKey + " (max " + options.maxConnectionsPerPeer() + ")" : null;
             }
-            refuse(connection, "error: too many connections (max " + max + "), try again later");
+            if (refusal == null) {
+                if (evicted != null) {
+                    sessions.remove(evicted);
+                }
+                thread = new Thread(session, "cm-repl-" + connectionIds.incrementAndGet());
+                thread.setDaemon(true);
+                sessions.put(session, thread);
+            }
+        }
+        if (evicted != null) {
+            evicted.abort();
+            logRateLimited("dropped control connection {} ({}) to make room for {}", evicted.describe(),
+                    evicted.ranCommand() ? "unfinished line" : "no command yet", connection.describe());
+        }
+        if (refusal != null) {
+            logRateLimited("refused control connection from {}: {}", connection.describe(), refusal);
+            refuse(connection, "error: " + refusal + ", try again later");
             return;
         }
-        ReplSession session = new ReplSession(connection, host, options.prompt(), options.maxLineBytes(), options.idleTimeout());
-        Thread thread = new Thread(session, "cm-repl-" + connectionIds.incrementAndGet());
-        thread.setDaemon(true);
-        sessions.put(session, thread);
         thread.start();
         if (closed) {
             session.abort();
+        }
+    }
+
+    /**
+     * The session to drop for a newcomer: the one whose unfinished line began longest ago, else the oldest that
+     * has not sent a command yet; null when every session is idle at the prompt after working or busy.
+     */
+    static ReplSession slowest(java.util.Collection<ReplSession> candidates) {
+        ReplSession best = null;
+        for (ReplSession s : candidates) {
+            if (s.lineStartedAt() != 0 && (best == null || best.lineStartedAt() == 0 || s.lineStartedAt() < best.lineStartedAt())) {
+                best = s;
+            }
+        }
+        if (best != null) {
+            return best;
+        }
+        for (ReplSession s : candidates) {
+            if (!s.ranCommand() && (best == null || s.connectedAt() < best.connectedAt())) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    private void logRateLimited(String format, Object... args) {
+        long now = System.nanoTime();
+        long last = lastRefusalLog.get();
+        if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
+            log.warn(format, args);
         }
     }
 
@@ -408,8 +459,8 @@ public final class ControlServer implements java.io.Closeable {
 
         @Override
         public void ended(ReplSession session) {
-            if (sessions.remove(session) != null) {
-                admitted.decrementAndGet();
+            synchronized (sessions) {
+                sessions.remove(session);
             }
         }
     }

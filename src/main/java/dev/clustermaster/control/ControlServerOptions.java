@@ -26,6 +26,8 @@ public final class ControlServerOptions {
     private final Set<Integer> allowedUids;
     private final InetSocketAddress tcpAddress;
     private final int maxConnections;
+    private final int maxConnectionsPerPeer;
+    private final Duration lineTimeout;
     private final int maxLineBytes;
     private final Duration idleTimeout;
     private final Duration writeTimeout;
@@ -40,6 +42,8 @@ public final class ControlServerOptions {
         this.allowedUids = b.allowedUids == null ? Set.copyOf(java.util.List.of(0, PosixSupport.ownUid())) : Set.copyOf(b.allowedUids);
         this.tcpAddress = b.tcpAddress;
         this.maxConnections = b.maxConnections;
+        this.maxConnectionsPerPeer = Math.min(b.maxConnectionsPerPeer, b.maxConnections);
+        this.lineTimeout = b.lineTimeout;
         this.maxLineBytes = b.maxLineBytes;
         this.idleTimeout = b.idleTimeout;
         this.writeTimeout = b.writeTimeout;
@@ -117,6 +121,15 @@ public final class ControlServerOptions {
         return maxLineBytes;
     }
 
+    /** Sessions one uid (or all of TCP together) may hold. */
+    public int maxConnectionsPerPeer() {
+        return maxConnectionsPerPeer;
+    }
+
+    public Duration lineTimeout() {
+        return lineTimeout;
+    }
+
     public Duration idleTimeout() {
         return idleTimeout;
     }
@@ -144,6 +157,8 @@ public final class ControlServerOptions {
         private Set<Integer> allowedUids;
         private InetSocketAddress tcpAddress;
         private int maxConnections = 64;
+        private int maxConnectionsPerPeer = 16;
+        private Duration lineTimeout = Duration.ofSeconds(10);
         private int maxLineBytes = 64 * 1024;
         private Duration idleTimeout = Duration.ofMinutes(30);
         private Duration writeTimeout = Duration.ofSeconds(10);
@@ -194,12 +209,27 @@ public final class ControlServerOptions {
             return this;
         }
 
+        /** Sessions one uid (or all TCP clients together) may hold; default 16. */
+        public Builder maxConnectionsPerPeer(int max) {
+            this.maxConnectionsPerPeer = positive(max, "maxConnectionsPerPeer");
+            return this;
+        }
+
+        /** A line must be complete this long after its first byte, or the session is closed; default 10 s. */
+        public Builder lineTimeout(Duration timeout) {
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("lineTimeout must be positive");
+            }
+            this.lineTimeout = timeout;
+            return this;
+        }
+
         public Builder maxLineBytes(int max) {
             this.maxLineBytes = positive(max, "maxLineBytes");
             return this;
         }
 
-        /** Connections silent for this long are closed; zero disables. */
+        /** Connections that run no command for this long are closed (bytes alone do not count); zero disables. */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = Objects.requireNonNull(timeout);
             return this;

@@ -45,6 +45,11 @@ final class LineAccumulator {
         return lines;
     }
 
+    /** Bytes of a line that has begun but not ended. */
+    int pendingBytes() {
+        return length;
+    }
+
     private void append(byte[] data, int offset, int n) throws LineTooLongException {
         if (n == 0) {
             return;

@@ -39,17 +39,49 @@ final class ReplSession implements Runnable, CommandContext {
     private final String prompt;
     private final int maxLineBytes;
     private final Duration idleTimeout;
+    private final Duration lineTimeout;
+    private final String peerKey;
+    private final long connectedAt = System.nanoTime();
+    /** When the unfinished line began (System.nanoTime), or 0: the server drops the slowest first when full. */
+    private volatile long lineStartedAt;
+    private volatile boolean ranCommand;
+    private long lastCommandAt = connectedAt;
     private final Object writeLock = new Object();
     private volatile boolean jsonSession;
     private volatile boolean busy;
     private int badLines;
 
-    ReplSession(ClientConnection connection, Host host, String prompt, int maxLineBytes, Duration idleTimeout) {
+    /**
+     * @param idleTimeout  closes a session with no command for this long (bytes that do not complete a command
+     *                     do not count, so trickling cannot keep it open); zero disables
+     * @param lineTimeout  closes a session whose line is not complete this long after its first byte
+     * @param peerKey      whose connection this is ("uid 1000", "tcp"), for per-peer limits
+     */
+    ReplSession(ClientConnection connection, Host host, String prompt, int maxLineBytes, Duration idleTimeout,
+                Duration lineTimeout, String peerKey) {
         this.connection = connection;
         this.host = host;
         this.prompt = prompt;
         this.maxLineBytes = maxLineBytes;
         this.idleTimeout = idleTimeout;
+        this.lineTimeout = lineTimeout;
+        this.peerKey = peerKey;
+    }
+
+    String peerKey() {
+        return peerKey;
+    }
+
+    long connectedAt() {
+        return connectedAt;
+    }
+
+    long lineStartedAt() {
+        return lineStartedAt;
+    }
+
+    boolean ranCommand() {
+        return ranCommand;
     }
 
     String describe() {
@@ -102,21 +134,30 @@ final class ReplSession implements Runnable, CommandContext {
     private void serve() throws IOException {
         LineAccumulator lines = new LineAccumulator(maxLineBytes);
         byte[] buffer = new byte[8192];
-        long lastActivity = System.nanoTime();
         while (true) {
+            long now = System.nanoTime();
+            long lineStart = lineStartedAt;
+            long lineLeft = lineStart == 0 ? Long.MAX_VALUE : lineStart + lineTimeout.toNanos() - now;
+            long idleLeft = idleTimeout.isZero() ? Long.MAX_VALUE : lastCommandAt + idleTimeout.toNanos() - now;
+            if (lineLeft <= 0) {
+                sendQuietly(reply(Reply.usage("", "line not finished within " + lineTimeout.toMillis() + " ms, closing"), jsonSession));
+                log.info("closed control connection {}: line not finished within {} ms", describe(), lineTimeout.toMillis());
+                return;
+            }
+            if (idleLeft <= 0) {
+                sendQuietly("idle for " + idleTimeout.toSeconds() + "s, closing\n");
+                log.info("closed idle control connection {}", describe());
+                return;
+            }
+            long wait = Math.min(lineLeft, idleLeft);
+            connection.readTimeout(wait == Long.MAX_VALUE ? Duration.ZERO : Duration.ofNanos(wait).plusMillis(1));
             int n = connection.read(buffer);
             if (n < 0) {
                 return;
             }
             if (n == 0) {
-                if (!idleTimeout.isZero() && System.nanoTime() - lastActivity >= idleTimeout.toNanos()) {
-                    sendQuietly("idle for " + idleTimeout.toSeconds() + "s, closing\n");
-                    log.info("closed idle control connection {}", describe());
-                    return;
-                }
                 continue;
             }
-            lastActivity = System.nanoTime();
             java.util.List<byte[]> complete;
             try {
                 complete = lines.feed(buffer, n);
@@ -124,6 +165,11 @@ final class ReplSession implements Runnable, CommandContext {
                 log.warn("dropped control client {}: {}", describe(), e.getMessage());
                 sendQuietly(reply(Reply.usage("", e.getMessage() + ", closing"), jsonSession));
                 return;
+            }
+            if (lines.pendingBytes() == 0) {
+                lineStartedAt = 0;
+            } else if (lineStart == 0 || !complete.isEmpty()) {
+                lineStartedAt = now; // a new line began in these bytes
             }
             for (byte[] line : complete) {
                 if (!handle(line)) {
@@ -158,6 +204,8 @@ final class ReplSession implements Runnable, CommandContext {
                 jsonSession = true;
             }
             busy = true;
+            ranCommand = true;
+            lastCommandAt = System.nanoTime();
             try {
                 reply = host.commands().execute(parsed, host.api(), this);
             } finally {

@@ -30,11 +30,10 @@ final class TcpClientConnection implements ClientConnection {
     private final AtomicBoolean aborted = new AtomicBoolean();
     private volatile boolean writeTimedOut;
 
-    TcpClientConnection(Socket socket, Duration readPoll, Duration writeTimeout, ScheduledExecutorService watchdog) throws IOException {
+    TcpClientConnection(Socket socket, Duration writeTimeout, ScheduledExecutorService watchdog) throws IOException {
         this.socket = socket;
         this.watchdog = watchdog;
         this.writeTimeout = writeTimeout;
-        socket.setSoTimeout(readPoll.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, readPoll.toMillis())));
         socket.setTcpNoDelay(true);
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
@@ -47,6 +46,11 @@ final class TcpClientConnection implements ClientConnection {
         } catch (SocketTimeoutException e) {
             return 0;
         }
+    }
+
+    @Override
+    public void readTimeout(Duration timeout) throws IOException {
+        socket.setSoTimeout(timeout.isZero() ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
     }
 
     @Override

@@ -25,16 +25,15 @@ final class UnixClientConnection implements ClientConnection {
     private final Duration writeTimeout;
     private final AtomicBoolean aborted = new AtomicBoolean();
 
-    UnixClientConnection(UnixSocketChannel channel, String description, Duration readPoll, Duration writeTimeout) {
+    private int readTimeoutMillis;
+
+    UnixClientConnection(UnixSocketChannel channel, String description, Duration writeTimeout) {
         this.channel = channel;
         this.fd = channel.getFD();
         this.description = description;
         this.writeTimeout = writeTimeout;
         PosixSupport.setCloseOnExec(fd);
         try {
-            if (!readPoll.isZero()) {
-                channel.setOption(UnixSocketOptions.SO_RCVTIMEO, clampMillis(readPoll));
-            }
             channel.setOption(UnixSocketOptions.SO_SNDTIMEO, clampMillis(writeTimeout));
         } catch (IOException | RuntimeException e) {
             log.warn("could not set timeouts on control connection {}: {}", description, e.toString());
@@ -53,6 +52,15 @@ final class UnixClientConnection implements ClientConnection {
         ByteBuffer dst = ByteBuffer.wrap(buffer);
         int n = channel.read(dst);
         return aborted.get() ? -1 : n;
+    }
+
+    @Override
+    public void readTimeout(Duration timeout) throws IOException {
+        int millis = timeout.isZero() ? 0 : clampMillis(timeout);
+        if (millis != readTimeoutMillis) {
+            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, millis);
+            readTimeoutMillis = millis;
+        }
     }
 
     @Override

@@ -181,35 +181,32 @@ class ControlServerTest {
     @Test
     void twoHundredConcurrentConnections() throws Exception {
         int max = 64;
-        start(o -> o.maxConnections(max));
+        start(o -> o.maxConnections(max).maxConnectionsPerPeer(max));
         ExecutorService pool = Executors.newFixedThreadPool(50);
         List<ReplTestClient> clients = new ArrayList<>();
         try {
+            List<ReplTestClient> working = new ArrayList<>();
+            for (int i = 0; i < max; i++) {
+                ReplTestClient c = ReplTestClient.open(socket);
+                assertEquals("2", c.command("size")); // a session that has run a command is never dropped for a newcomer
+                working.add(c);
+            }
             List<Future<ReplTestClient>> connecting = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
+            for (int i = 0; i < 200 - max; i++) {
                 connecting.add(pool.submit(() -> ReplTestClient.connect(socket)));
             }
             for (Future<ReplTestClient> f : connecting) {
                 clients.add(f.get(10, TimeUnit.SECONDS));
             }
-            List<ReplTestClient> admitted = new ArrayList<>();
-            int refused = 0;
             for (ReplTestClient c : clients) {
-                String first = c.readUntil(" ", ReplTestClient.WAIT); // "cm> " or "error: too many..."
-                if (first.equals(ReplTestClient.PROMPT)) {
-                    admitted.add(c);
-                } else {
-                    assertEquals("error: too many connections (max 64), try again later\n", first + c.readToEnd(ReplTestClient.WAIT));
-                    refused++;
-                }
+                assertEquals("error: too many connections (max 64), try again later\n", c.readToEnd(ReplTestClient.WAIT));
             }
-            assertEquals(max, admitted.size());
-            assertEquals(200 - max, refused);
+            clients.addAll(working);
             assertEquals(max, server.connectionCount());
-            for (ReplTestClient c : admitted) {
+            for (ReplTestClient c : working) {
                 c.send("size\n");
             }
-            for (ReplTestClient c : admitted) {
+            for (ReplTestClient c : working) {
                 assertEquals("2\n" + ReplTestClient.PROMPT, c.readUntil(ReplTestClient.PROMPT));
             }
         } finally {
@@ -221,6 +218,143 @@ class ControlServerTest {
         Await.until("all sessions to end", () -> server.connectionCount() == 0, ReplTestClient.WAIT);
         try (ReplTestClient c = ReplTestClient.open(socket)) {
             assertEquals("2", c.command("size"));
+        }
+    }
+
+    @Test
+    void perUidLimit() throws Exception {
+        start(o -> o.maxConnectionsPerPeer(2));
+        try (ReplTestClient a = ReplTestClient.open(socket)) {
+            assertEquals("2", a.command("size"));
+            ReplTestClient b = ReplTestClient.open(socket);
+            assertEquals("2", b.command("size"));
+            ReplTestClient c = ReplTestClient.connect(socket);
+            // a, b are working sessions of the same uid: c is refused (the total limit of 64 is far away)
+            assertEquals("error: too many connections from uid " + PosixSupport.ownUid() + " (max 2), try again later\n",
+                    c.readToEnd(ReplTestClient.WAIT));
+            b.close();
+            c.close();
+        }
+    }
+
+    @Test
+    void slowestSessionMakesRoom() throws Exception {
+        start(o -> o.maxConnectionsPerPeer(2));
+        try (ReplTestClient working = ReplTestClient.open(socket); ReplTestClient slow = ReplTestClient.open(socket)) {
+            assertEquals("2", working.command("size"));
+            slow.send("sta");
+            try (ReplTestClient ctl = ReplTestClient.open(socket)) {
+                assertEquals("2", ctl.command("size"));
+                slow.readToEnd(ReplTestClient.WAIT); // the one with an unfinished line was dropped
+                assertEquals("2", working.command("size"));
+            }
+        }
+    }
+
+    @Test
+    void unfinishedLineHasADeadline() throws Exception {
+        start(o -> o.lineTimeout(Duration.ofMillis(500)));
+        try (ReplTestClient c = ReplTestClient.open(socket)) {
+            long t0 = System.nanoTime();
+            for (char ch : "status".toCharArray()) {
+                c.send(String.valueOf(ch));
+                Thread.sleep(100); // trickling bytes does not extend the deadline
+            }
+            assertTrue(c.readToEnd(ReplTestClient.WAIT).contains("line not finished within 500 ms, closing"));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 3000, "closed after " + ms + " ms");
+        }
+    }
+
+    @Test
+    void blankLinesDoNotResetTheIdleTimeout() throws Exception {
+        start(o -> o.idleTimeout(Duration.ofMillis(800)));
+        try (ReplTestClient c = ReplTestClient.open(socket)) {
+            long t0 = System.nanoTime();
+            try {
+                while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+                    c.send("\n"); // an empty line is answered with a prompt but is not a command
+                    c.readUntil(ReplTestClient.PROMPT);
+                    Thread.sleep(100);
+                }
+            } catch (AssertionError closed) {
+                // the server hung up, as it should
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(c.pending().contains("idle for 0s, closing"), c.pending());
+            assertTrue(ms < 5000, "closed after " + ms + " ms");
+        }
+    }
+
+    /** The lockout of issue 12: 200 clients of an admitted uid trickle 1 byte/s; ctl status must still answer within 1 s. */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void ctlAnswersWhileSlowlorisClientsConnect() throws Exception {
+        start(o -> o);
+        ControlClient.request(socket, CommandLineParser.parse("status"), Duration.ofSeconds(10)); // load the client's classes first
+        List<java.nio.channels.SocketChannel> slow = new ArrayList<>();
+        List<Long> millis = new ArrayList<>();
+        try {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+            int round = 0;
+            while (System.nanoTime() < end) {
+                // the attacker keeps 200 connections: reconnects the dropped ones, then sends one byte on each
+                for (int i = 0; i < 200; i++) {
+                    if (i >= slow.size()) {
+                        slow.add(null);
+                    }
+                    java.nio.channels.SocketChannel ch = slow.get(i);
+                    boolean alive = ch != null && trickle(ch);
+                    if (!alive) {
+                        if (ch != null) {
+                            ch.close();
+                        }
+                        ch = java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(socket));
+                        ch.configureBlocking(false);
+                        slow.set(i, ch);
+                        trickle(ch);
+                    }
+                }
+                if (round++ > 0) {
+                    long t0 = System.nanoTime();
+                    ControlClient.Response r = ControlClient.request(socket, CommandLineParser.parse("status"), Duration.ofSeconds(5));
+                    millis.add((System.nanoTime() - t0) / 1_000_000);
+                    assertTrue(r.reply().ok(), r.toString());
+                }
+                assertTrue(server.connectionCount() <= 16, "one uid holds at most 16: " + server.connectionCount());
+                Thread.sleep(1000);
+            }
+        } finally {
+            for (java.nio.channels.SocketChannel ch : slow) {
+                if (ch != null) {
+                    ch.close();
+                }
+            }
+        }
+        List<Long> sorted = millis.stream().sorted().toList();
+        System.out.println("ctl status under 200 slowloris REPL clients: " + millis + " ms");
+        assertTrue(sorted.size() >= 3, "probes " + millis);
+        assertTrue(sorted.get(sorted.size() - 1) < 1000, "ctl status over 1 s: " + millis);
+    }
+
+    /** Sends one byte; false if the server has closed the connection. */
+    private static boolean trickle(java.nio.channels.SocketChannel ch) {
+        try {
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(4096);
+            while (true) {
+                int n = ch.read(in);
+                if (n < 0) {
+                    return false;
+                }
+                if (n == 0) {
+                    break;
+                }
+                in.clear();
+            }
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'s'}));
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
