@@ -21,7 +21,7 @@ fi
 
 mkdir -p "$run"
 # as the packaged launcher: HotSpot's thread suspend signal off SIGUSR2, so a stray kill -USR2 is harmless
-_JAVA_SR_SIGNUM=39 java -jar "$jar" run --name demo --main dev.clustermaster.demo.DemoHttpWorker --size "$size" \
+_JAVA_SR_SIGNUM=39 java -jar "$jar" run --name demo --main dev.clustermaster.demo.DemoHttpWorker --ready notify --size "$size" \
   --listen "tcp://127.0.0.1:$port" --runtime-dir "$run" --http-port "$((port + 1))" >"$run/master.log" 2>&1 &
 master=$!
 trap 'kill -TERM $master 2>/dev/null || true; wait $master 2>/dev/null || true; echo "master stopped; log: $run/master.log"' EXIT

@@ -89,7 +89,7 @@ export PM2_HOME=$OUT/pm2
 
 # ---- the four systems: start (sets MPID, the master's pid) and stop --------------------------------------------
 start_cm() {   # size delay tag
-    java -jar "$JAR" run --main dev.clustermaster.demo.DemoHttpWorker --size "$1" \
+    java -jar "$JAR" run --main dev.clustermaster.demo.DemoHttpWorker --ready notify --size "$1" \
         --listen "tcp://127.0.0.1:$PORT_CM" --runtime-dir "$OUT/run-$3" --repl false \
         --env "DEMO_STARTUP_DELAY_MS=$2" >"$OUT/cm-$3.log" 2>&1 &
     MPID=$!; STARTED+=("$MPID")

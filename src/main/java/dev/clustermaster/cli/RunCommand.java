@@ -75,13 +75,23 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-signals", description = "Do not handle HUP/INT/TERM/TTIN/TTOU.")
     boolean noSignals;
 
-    @Option(names = "--ready", paramLabel = "MODE", description = "notify: ready on READY=1 only (default for --main); grace: READY=1 or --ready-grace uptime (default for --exec).")
+    @Option(names = "--ready", paramLabel = "MODE", description = "When a new worker is ready (READY=1 counts in every mode): grace (default): after --ready-grace uptime; "
+            + "notify: on READY=1 only; log:REGEX: a line of its output matches; tcp://HOST:PORT or http://HOST:PORT/PATH: a probe passes (PORT may be $PORT, see --port-base).")
     String ready;
+
+    @Option(names = "--ready-log", paramLabel = "REGEX", description = "Regex for --ready log (same as --ready log:REGEX).")
+    String readyLog;
+
+    @Option(names = "--ready-probe", paramLabel = "URL", description = "Probe for --ready probe: tcp://127.0.0.1:$PORT or http://127.0.0.1:$PORT/health (2xx/3xx passes).")
+    String readyProbe;
+
+    @Option(names = "--port-base", paramLabel = "N", description = "Give each worker its own PORT: the lowest port from N up that no other live worker holds (N..N+size-1 at start).")
+    String portBase;
 
     @Option(names = "--ready-grace", paramLabel = "DURATION", description = "Uptime after which a non-notifying worker is ready (default 1s).")
     String readyGrace;
 
-    @Option(names = "--ready-timeout", paramLabel = "DURATION", description = "How long a notifying worker may take to become ready (default 60s).")
+    @Option(names = "--ready-timeout", paramLabel = "DURATION", description = "How long a worker may take to become ready in notify, log and probe modes (default 60s).")
     String readyTimeout;
 
     @Option(names = "--stop-timeout", paramLabel = "DURATION", description = "SIGTERM to SIGKILL (default 10s).")
@@ -169,6 +179,9 @@ public final class RunCommand implements Callable<Integer> {
             s.put("signals", "false");
         }
         put(s, "ready", ready);
+        put(s, "ready.log", readyLog);
+        put(s, "ready.probe", readyProbe);
+        put(s, "port.base", portBase);
         put(s, "ready.grace", readyGrace);
         put(s, "ready.timeout", readyTimeout);
         put(s, "stop.timeout", stopTimeout);

@@ -30,6 +30,8 @@ public final class Config {
     private final boolean silent;
     private final boolean signals;
     private final Policy policy;
+    private final Readiness readiness;
+    private final Integer portBase;
     private final List<String> listen;
     private final boolean reusePort;
     private final Path runtimeDir;
@@ -57,6 +59,8 @@ public final class Config {
         this.signals = b.signals;
         this.policy = new Policy(b.requireNotify, b.readyGraceMillis, b.readyTimeoutMillis, b.stopTimeoutMillis,
                 b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis);
+        this.readiness = b.readiness;
+        this.portBase = b.portBase;
         this.listen = List.copyOf(b.listen);
         this.reusePort = b.reusePort;
         this.runtimeDir = b.runtimeDir;
@@ -107,6 +111,11 @@ public final class Config {
     public boolean silent() { return silent; }
     public boolean signals() { return signals; }
     public Policy policy() { return policy; }
+    public Readiness readiness() { return readiness; }
+    /** First port of the per-worker PORT variable, or null when workers get no PORT of their own. */
+    public Integer portBase() { return portBase; }
+    /** Worker output goes through the master: silent mode, or readiness watches it. */
+    public boolean captureOutput() { return silent || readiness.mode() == Readiness.Mode.LOG; }
     public List<String> listen() { return listen; }
     public boolean reusePort() { return reusePort; }
     public Path runtimeDir() { return runtimeDir; }
@@ -122,7 +131,8 @@ public final class Config {
     @Override
     public String toString() {
         return "Config{name=" + name + ", worker=" + workerArgv() + ", size=" + size + ", max=" + maxSize
-                + ", silent=" + silent + ", signals=" + signals + ", policy=" + policy + ", listen=" + listen
+                + ", silent=" + silent + ", signals=" + signals + ", policy=" + policy + ", ready=" + readiness
+                + (portBase != null ? ", port.base=" + portBase : "") + ", listen=" + listen
                 + ", runtimeDir=" + runtimeDir + ", repl=" + (repl ? replSocket() : "off")
                 + (httpPort != null ? ", http=" + httpAddress + ":" + httpPort : "") + "}";
     }
@@ -145,6 +155,8 @@ public final class Config {
         private boolean signals = true;
         private Boolean requireNotifyChoice;
         private boolean requireNotify;
+        private Readiness readiness;
+        private Integer portBase;
         private long readyGraceMillis = 1_000;
         private long readyTimeoutMillis = 60_000;
         private long stopTimeoutMillis = 10_000;
@@ -183,8 +195,12 @@ public final class Config {
         public Builder maxSize(int v) { maxSize = v; return this; }
         public Builder silent(boolean v) { silent = v; return this; }
         public Builder signals(boolean v) { signals = v; return this; }
-        /** true: ready only on READY=1; false: READY=1 or the grace period. Default: true for a main class, false for exec. */
+        /** true: ready only on READY=1 (notify); false: READY=1 or the grace period (grace, the default). */
         public Builder requireNotify(boolean v) { requireNotifyChoice = v; return this; }
+        /** How a new worker is known to be ready (see {@link Readiness}); default grace. */
+        public Builder readiness(Readiness v) { readiness = v; return this; }
+        /** Each worker gets PORT: the lowest port from this one up that no other live worker holds. */
+        public Builder portBase(Integer v) { portBase = v; return this; }
         public Builder readyGraceMillis(long v) { readyGraceMillis = v; return this; }
         public Builder readyTimeoutMillis(long v) { readyTimeoutMillis = v; return this; }
         public Builder stopTimeoutMillis(long v) { stopTimeoutMillis = v; return this; }
@@ -240,7 +256,19 @@ public final class Config {
                 java = JavaLaunch.resolve(mainClass, classpath, jar, System.getProperty("java.class.path"));
                 mainClass = java.mainClass();
             }
-            requireNotify = requireNotifyChoice != null ? requireNotifyChoice : mainClass != null;
+            if (readiness == null) {
+                readiness = Boolean.TRUE.equals(requireNotifyChoice) ? Readiness.NOTIFY : Readiness.GRACE;
+            }
+            requireNotify = !readiness.uptimeIsEnough();
+            if (portBase != null && (portBase < 1 || portBase > 65535)) {
+                throw new ConfigException("port.base: expected 1-65535, got " + portBase);
+            }
+            if (portBase != null && reusePort) {
+                throw new ConfigException("port.base and reuse.port both set the workers' PORT: keep one");
+            }
+            if (readiness.probe() != null && readiness.probe().perWorkerPort() && portBase == null && !reusePort) {
+                throw new ConfigException("ready.probe: $PORT needs port.base=N (each worker its own PORT), or a fixed port");
+            }
             if (runtimeDir == null) {
                 runtimeDir = RuntimeDirs.choose(name, System.getenv());
             }

@@ -26,7 +26,7 @@ public final class ConfigLoader {
 
     public static final Set<String> KEYS = Set.of(
             "name", "exec", "main", "jar", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
-            "silent", "signals", "ready", "ready.grace", "ready.timeout", "stop.timeout", "surge",
+            "silent", "signals", "ready", "ready.log", "ready.probe", "ready.grace", "port.base", "ready.timeout", "stop.timeout", "surge",
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
             "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig");
 
@@ -120,13 +120,9 @@ public final class ConfigLoader {
                 .orElseGet(() -> DefaultSize.compute(cpus, maxChildren, memoryLimit.get(), workerMemory)));
         str(s, "silent").map(v -> bool("silent", v)).ifPresent(b::silent);
         str(s, "signals").map(v -> bool("signals", v)).ifPresent(b::signals);
-        str(s, "ready").ifPresent(v -> {
-            switch (v.toLowerCase(Locale.ROOT)) {
-                case "notify" -> b.requireNotify(true);
-                case "grace" -> b.requireNotify(false);
-                default -> throw new ConfigException("ready: expected 'notify' or 'grace', got '" + v + "'");
-            }
-        });
+        b.readiness(Readiness.parse(str(s, "ready").orElse(null), str(s, "ready.log").orElse(null),
+                str(s, "ready.probe").orElse(null)));
+        str(s, "port.base").map(v -> intValue("port.base", v, 1)).ifPresent(b::portBase);
         str(s, "ready.grace").map(v -> Durations.parseMillis("ready.grace", v)).ifPresent(b::readyGraceMillis);
         str(s, "ready.timeout").map(v -> Durations.parseMillis("ready.timeout", v)).ifPresent(b::readyTimeoutMillis);
         str(s, "stop.timeout").map(v -> Durations.parseMillis("stop.timeout", v)).ifPresent(b::stopTimeoutMillis);

@@ -1,6 +1,7 @@
 package dev.clustermaster.runtime;
 
 import dev.clustermaster.config.Config;
+import dev.clustermaster.config.Readiness;
 import dev.clustermaster.os.LinePump;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.Pipe;
@@ -16,10 +17,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * Turns a Spawn decision into a running process: its private notify socket and IPC channel, the listening
@@ -53,6 +58,9 @@ final class WorkerLauncher {
     private final Map<String, String> listenEnv;
     /** Held for the master's life: every worker's stdin unless it gets a listener there. */
     private final int devNull;
+    /** PORT values of live workers (port.base); only the loop thread touches it. */
+    private final Set<Integer> portsInUse = new HashSet<>();
+    private ReadyProbes probes;
 
     WorkerLauncher(Config config, ProcessSpawner spawner, List<InheritedSocket> sockets, Path workersDir, int masterPid,
                    Callbacks callbacks) {
@@ -95,23 +103,41 @@ final class WorkerLauncher {
                 // a worker in its own process group reading a terminal would be stopped by SIGTTIN
                 fds.put(0, devNull);
             }
-            if (config.silent()) {
+            if (config.captureOutput()) {
                 out = Pipe.open();
                 err = Pipe.open();
                 fds.put(1, out.writeFd());
                 fds.put(2, err.writeFd());
             }
             Map<String, String> env = environment(workerId, slot, restarts, notify.path(), ipcFd);
-            int pid = spawner.spawn(argv(), env, fds);
-            channel.closeChildEnd();
-            if (config.silent()) {
-                pump(out, slot, pid, "out", false);
-                pump(err, slot, pid, "err", true);
+            Integer port = config.portBase() == null ? null : reservePort();
+            if (port != null) {
+                env.put("PORT", port.toString());
             }
+            int pid;
+            try {
+                pid = spawner.spawn(argv(), env, fds);
+            } catch (IOException | RuntimeException e) {
+                portsInUse.remove(port);
+                throw e;
+            }
+            channel.closeChildEnd();
+            if (config.captureOutput()) {
+                Consumer<String> readyLine = readyLineWatcher(workerId);
+                pump(out, slot, pid, "out", false, readyLine);
+                pump(err, slot, pid, "err", true, readyLine);
+            }
+            AutoCloseable probe = startProbe(workerId, env);
             WorkerChannel ch = channel;
             ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
                     () -> callbacks.ipcClosed(workerId));
-            return new WorkerHandle(workerId, slot, pid, ch, notify);
+            AtomicBoolean released = new AtomicBoolean();
+            return new WorkerHandle(workerId, slot, pid, ch, notify, () -> {
+                if (released.compareAndSet(false, true)) {
+                    portsInUse.remove(port);
+                    closeQuietly(probe);
+                }
+            });
         } catch (IOException | RuntimeException e) {
             notify.close();
             if (channel != null) {
@@ -127,7 +153,55 @@ final class WorkerLauncher {
         }
     }
 
-    private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr) {
+    /** The lowest port from port.base up that no live worker holds: a rolling restart's new worker never fights the old one. */
+    private int reservePort() throws IOException {
+        for (int p = config.portBase(); p <= 65535; p++) {
+            if (portsInUse.add(p)) {
+                return p;
+            }
+        }
+        throw new IOException("no free port left above port.base=" + config.portBase());
+    }
+
+    /** With ready=log: reports the worker ready at its first output line that matches. */
+    private Consumer<String> readyLineWatcher(long workerId) {
+        Readiness r = config.readiness();
+        if (r.mode() != Readiness.Mode.LOG) {
+            return line -> { };
+        }
+        Pattern pattern = r.logPattern();
+        AtomicBoolean seen = new AtomicBoolean();
+        return line -> {
+            if (!seen.get() && pattern.matcher(line).find() && seen.compareAndSet(false, true)) {
+                callbacks.ready(workerId);
+            }
+        };
+    }
+
+    /** With ready=probe: probes off the loop until the worker answers; the core owns the timeout. */
+    private AutoCloseable startProbe(long workerId, Map<String, String> env) {
+        Readiness.Probe p = config.readiness().probe();
+        if (config.readiness().mode() != Readiness.Mode.PROBE || p == null) {
+            return null;
+        }
+        if (probes == null) {
+            probes = new ReadyProbes();
+        }
+        return probes.start(p, p.host(), p.port(env), () -> callbacks.ready(workerId));
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            // a probe that is already gone
+        }
+    }
+
+    private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr, Consumer<String> watcher) {
         pipe.closeWriteEnd();
         String slotText = Integer.toString(slot);
         LinePump.start(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
@@ -141,6 +215,7 @@ final class WorkerLauncher {
             } finally {
                 MDC.remove("CM_CHILD_ID");
             }
+            watcher.accept(line); // after the line is logged: "ready" follows the line that made it so
         }, () -> { });
     }
 

@@ -25,7 +25,7 @@ class JavaWorkerIT {
     @Test
     void workersTalkToTheMasterBothWays() throws Exception {
         ClusterMaster master = ClusterMaster.start(Config.builder()
-                .mainClass(MessagingWorker.class.getName())
+                .mainClass(MessagingWorker.class.getName()).requireNotify(true)
                 .size(2).signals(false).repl(false)
                 .runtimeDir(dir.resolve("run"))
                 .env("OUT", dir.toString())
@@ -52,7 +52,7 @@ class JavaWorkerIT {
 
     @Test
     void javaWorkersExitWhenTheMasterIsKilledEvenWithoutParentDeathSignal() throws Exception {
-        try (MasterProcess m = MasterProcess.start(dir, List.of("OUT=" + dir), "--main", MessagingWorker.class.getName(),
+        try (MasterProcess m = MasterProcess.start(dir, List.of("OUT=" + dir), "--main", MessagingWorker.class.getName(), "--ready", "notify",
                 "--classpath", System.getProperty("java.class.path"), "--size", "2", "--no-pdeathsig",
                 "--repl", "false", "--runtime-dir", dir.resolve("run").toString())) {
             m.waitForOutput("all 2 workers ready", T);

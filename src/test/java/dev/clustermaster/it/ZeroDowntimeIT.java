@@ -60,7 +60,7 @@ class ZeroDowntimeIT {
         // debug logs the spawn of each worker (for its startup time); an empty JOURNAL_STREAM keeps the timestamps
         // even when the build itself runs under systemd
         master = MasterProcess.start(dir, List.of("CM_LOG_LEVEL=debug", "CM_LOG_JOURNAL=off", "JOURNAL_STREAM="),
-                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--size", Integer.toString(SIZE),
+                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", Integer.toString(SIZE),
                 "--listen", "tcp://127.0.0.1:" + port, "--runtime-dir", dir.resolve("run").toString(),
                 "--stop-timeout", "20s");
         master.waitForOutput("all " + SIZE + " workers ready", T);
