@@ -28,7 +28,17 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         // Subcommands are declared in @Command, not added here: the build's man page and completion
         // generators see only the annotations.
-        return new CommandLine(new Main());
+        return new CommandLine(new Main()).setParameterExceptionHandler(Main::commandLineError);
+    }
+
+    /** A bad command line: the problem in one line and where to look, not the whole usage text. */
+    private static int commandLineError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        java.io.PrintWriter err = cl.getErr();
+        err.println("cluster-master: " + e.getMessage());
+        err.println("try '" + cl.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override

@@ -142,7 +142,10 @@ public final class RunCommand implements Callable<Integer> {
         try {
             config = new ConfigLoader().load(configFile, System.getenv(), settings()).build();
         } catch (ConfigException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            // one line naming the setting, the cause and the fix: no usage text (it would bury the line in a journal)
+            spec.commandLine().getErr().println("cluster-master: " + e.getMessage());
+            spec.commandLine().getErr().flush();
+            return CommandLine.ExitCode.USAGE;
         }
         log.debug("{}", config);
         ClusterMaster master;

@@ -256,6 +256,7 @@ public final class Config {
                 java = JavaLaunch.resolve(mainClass, classpath, jar, System.getProperty("java.class.path"));
                 mainClass = java.mainClass();
             }
+            StartChecks.check(exec, javaBin, mainClass != null, env, listen, reusePort);
             if (readiness == null) {
                 readiness = Boolean.TRUE.equals(requireNotifyChoice) ? Readiness.NOTIFY : Readiness.GRACE;
             }

@@ -64,7 +64,8 @@ public final class ConfigLoader {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
         } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            throw new ConfigException("cannot read config file " + file + ": " + reason(e)
+                    + "; fix the --config path or the file's permissions");
         } catch (IllegalArgumentException e) {
             throw new ConfigException("malformed config file " + file + ": " + e.getMessage());
         }
@@ -76,6 +77,20 @@ public final class ConfigLoader {
             out.put(key, p.getProperty(key).trim());
         }
         return out;
+    }
+
+    /** The errno text of a failed file access (NIO puts only the path in getMessage()). */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "No such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "Permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage();
     }
 
     static Map<String, String> fromEnvironment(Map<String, String> env) {

@@ -58,6 +58,9 @@ final class Libc {
     static final int ECHILD = 10;
     static final int EAGAIN = 11;
     static final int EPIPE = 32;
+    static final int EACCES = 13;
+    static final int EISDIR = 21;
+    static final int X_OK = 1;
 
     /** Only the functions this package calls; names must match the libc symbols. */
     public interface Api {
@@ -75,6 +78,7 @@ final class Libc {
         int posix_spawnattr_setsigdefault(Pointer attr, Pointer set);
         int sigemptyset(Pointer set);
         int sigaction(int sig, Pointer act, Pointer oldAct);
+        int access(String path, int mode);
 
         int pipe2(@Out int[] fds, int flags);
         int socketpair(int domain, int type, int protocol, @Out int[] fds);
