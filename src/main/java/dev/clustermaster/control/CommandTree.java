@@ -319,7 +319,8 @@ public final class CommandTree {
             String answer = text == null ? "ok" : text;
             return Reply.ok(name, answer, data.apply(answer));
         } catch (TimeoutException e) {
-            return Reply.timedOut(name, name + " timed out after " + timeout.toSeconds() + "s, still running");
+            String after = timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + "s" : timeout.toMillis() + "ms";
+            return Reply.timedOut(name, name + " timed out after " + after + ", still running");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Reply.failed(name, name + " interrupted");

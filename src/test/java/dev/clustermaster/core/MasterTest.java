@@ -237,6 +237,37 @@ class MasterTest {
     }
 
     @Test
+    void aWorkerThatOutlivesItsSigkillIsNotKilledAgainOnEveryTick() {
+        // SIGKILL cannot be caught but takes effect late for a process in uninterruptible sleep (D state).
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        h.tick(1_000);
+        h.send(new Event.SignalReceived("TERM"));
+        List<Action.SignalGroup> kills = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            kills.addAll(of(h.tick(5_000), Action.SignalGroup.class));
+        }
+        assertEquals(2, kills.size(), "one SIGKILL per worker past the stop deadline: " + kills);
+        assertTrue(kills.stream().allMatch(k -> k.signal() == Master.SIGKILL));
+
+        h.send(new Event.SignalReceived("INT"));            // hard quit on top: nothing new to kill
+        for (int i = 0; i < 10; i++) {
+            assertTrue(of(h.tick(1_000), Action.SignalGroup.class).isEmpty(), "tick " + i + " after hard quit");
+        }
+    }
+
+    @Test
+    void hardQuitKillsOnceAndNeverAgain() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        h.send(new Event.SignalReceived("INT"));
+        assertEquals(2, of(h.send(new Event.SignalReceived("INT")), Action.SignalGroup.class).size());
+        for (int i = 0; i < 10; i++) {
+            assertTrue(of(h.tick(1_000), Action.SignalGroup.class).isEmpty(), "tick " + i + " after hard quit");
+        }
+    }
+
+    @Test
     void secondInterruptQuitsHardWithExitOne() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);

@@ -49,9 +49,16 @@ class SignalTrapTest {
     @Test
     void usr2CanBeTrappedAndGivenBackToTheVm() throws Exception {
         // HotSpot/Linux uses SIGUSR2 itself (suspend/resume); trapping works but replaces the VM's handler.
+        String vmHandler = currentHandler("USR2");
+        assertTrue(vmHandler.contains("NativeHandler"), "precondition: the VM's own handler, got " + vmHandler);
         assertEquals(List.of(), SignalTrap.install(List.of("USR2"), received::add));
         ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGUSR2);
         assertEquals("USR2", received.poll(5, TimeUnit.SECONDS));
+        SignalTrap.restore();
+        // Each query wraps the native address in a new object, so the class is what can be compared; while ours is
+        // installed the query returns our Java handler. (No USR2 is sent now: HotSpot's handler would crash on a
+        // thread it does not know.)
+        assertTrue(currentHandler("USR2").contains("NativeHandler"), "the VM's handler is back");
     }
 
     @Test
@@ -73,12 +80,25 @@ class SignalTrapTest {
 
     @Test
     void restorePutsTheOldHandlerBack() throws Exception {
-        SignalTrap.install(List.of("TTOU"), received::add);
-        SignalTrap.restore();
-        // TTOU's default action is to stop the process; put our own marker handler first to observe the swap.
-        SignalTrap.install(List.of("TTOU"), s -> received.add("second"));
-        ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGTTOU);
-        assertEquals("second", received.poll(5, TimeUnit.SECONDS));
-        assertEquals(null, received.poll(100, TimeUnit.MILLISECONDS));
+        // TTOU's default action stops the process: a marker handler stands in for "whatever was there before".
+        Signal ttou = new Signal("TTOU");
+        SignalHandler original = Signal.handle(ttou, s -> received.add("before"));
+        try {
+            assertEquals(List.of(), SignalTrap.install(List.of("TTOU"), s -> received.add("trapped")));
+            SignalTrap.restore();
+            ProcessGroups.signalProcess((int) ProcessHandle.current().pid(), Signals.SIGTTOU);
+            assertEquals("before", received.poll(5, TimeUnit.SECONDS));
+            assertEquals(null, received.poll(100, TimeUnit.MILLISECONDS), "the trapped handler got it too");
+        } finally {
+            Signal.handle(ttou, original);
+        }
+    }
+
+    /** The handler installed for name, by swapping in a no-op and straight back (there is no getter). */
+    private static String currentHandler(String name) {
+        Signal sig = new Signal(name);
+        SignalHandler current = Signal.handle(sig, s -> { });
+        Signal.handle(sig, current);
+        return current.toString();
     }
 }
