@@ -155,13 +155,13 @@ final class HttpLoad implements AutoCloseable {
             throw new IOException("bad status line: " + head[0]);
         }
         int length = -1;
-        boolean serverCloses = false;
+        boolean serverCloses = status[0].equals("HTTP/1.0"); // 1.0 closes unless it says keep-alive
         for (int i = 1; i < head.length; i++) {
             String line = head[i].toLowerCase(Locale.ROOT);
             if (line.startsWith("content-length:")) {
                 length = Integer.parseInt(line.substring(15).trim());
-            } else if (line.startsWith("connection:") && line.contains("close")) {
-                serverCloses = true;
+            } else if (line.startsWith("connection:")) {
+                serverCloses = line.contains("close") || (serverCloses && !line.contains("keep-alive"));
             }
         }
         if (length < 0) {
