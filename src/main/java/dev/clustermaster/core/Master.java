@@ -4,9 +4,12 @@ import dev.clustermaster.core.Action.Level;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -455,6 +458,40 @@ public final class Master {
     }
 
     // ---- queries ------------------------------------------------------------------------------------------------
+
+    /**
+     * The earliest monotonic time (millis) at which a {@link Event.Tick} would change something; empty when only
+     * another event can. The runtime sleeps until then: a deadline enforced on a Tick but missing here fires only
+     * when something else happens to wake the loop, so every new deadline goes into this one list.
+     */
+    public OptionalLong nextDeadline() {
+        long next = Long.MAX_VALUE;
+        for (Worker w : workers.values()) {
+            if (w.state == WorkerState.STARTING) {
+                // enforceDeadlines: grace ends (grace mode) or the ready timeout fails the worker (notify mode)
+                next = Math.min(next, w.startedAt + (policy.requireNotify() ? policy.readyTimeoutMillis() : policy.readyGraceMillis()));
+            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent) {
+                // enforceDeadlines: SIGKILL after the stop timeout
+                next = Math.min(next, w.stopDeadline);
+            }
+        }
+        if (quittingHard == null) {
+            // reconcile: an empty slot, due at once or when its crash backoff ends
+            Set<Integer> filled = new HashSet<>();
+            for (Worker w : workers.values()) {
+                if (w.live() && !w.retiring) {
+                    filled.add(w.slot);
+                }
+            }
+            for (int slot = 1; slot <= desired; slot++) {
+                if (!filled.contains(slot)) {
+                    SlotHistory h = slots.get(slot);
+                    next = Math.min(next, h == null ? 0 : h.nextSpawnAt);  // never started: due at once
+                }
+            }
+        }
+        return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+    }
 
     /** The worker a slot counts on: live and not being replaced. */
     private Worker primary(int slot) {

@@ -25,6 +25,8 @@ final class Libc {
     static final int F_SETFD = 2;
     static final int FD_CLOEXEC = 1;
     static final int F_DUPFD_CLOEXEC = 1030;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
     static final int SOL_SOCKET = 1;
     static final int SO_RCVTIMEO = 20;
     static final int SO_SNDTIMEO = 21;
@@ -32,6 +34,9 @@ final class Libc {
     static final int MSG_CTRUNC = 0x8;
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SCM_RIGHTS = 1;
+    static final int MSG_DONTWAIT = 0x40;
+    static final int O_NONBLOCK = 0x800;
+    static final short POLLIN = 0x1;
     static final int SHUT_RDWR = 2;
     static final int WNOHANG = 1;
     static final int CLOCK_MONOTONIC = 1;
@@ -92,6 +97,8 @@ final class Libc {
         long sendmsg(int fd, Pointer msghdr, int flags);
         long recvmsg(int fd, Pointer msghdr, int flags);
         long read(int fd, @Out byte[] buf, long len);
+        long write(int fd, @In byte[] buf, long len);
+        int poll(Pointer fds, long nfds, int timeout);
         int fcntl(int fd, int cmd, int arg);
         int close(int fd);
         long sysconf(int name);

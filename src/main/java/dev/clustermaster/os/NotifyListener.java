@@ -14,32 +14,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A per-worker sd_notify endpoint: a bound AF_UNIX datagram socket whose messages are parsed and handed to a
- * callback on a daemon thread. Because each worker gets its own socket, the socket identifies the sender.
+ * callback on the process's {@link FdPoller} thread. Because each worker gets its own socket, the socket
+ * identifies the sender.
  */
 public final class NotifyListener implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
     /** Datagrams above this are dropped (systemd accepts more, but our workers only send short states). */
     public static final int MAX_DATAGRAM = 4096;
-    /** recv timeout: how quickly the thread notices close(). */
-    private static final long POLL_MILLIS = 200;
+    /** Datagrams read per wake-up before others get their turn. */
+    private static final int BATCH = 32;
 
     private final Path path;
     private final int fd;
-    private final Thread thread;
+    private final FdPoller poller;
+    private Receiver receiver;
     private volatile boolean closed;
 
-    private NotifyListener(Path path, int fd, Consumer<Map<String, String>> onMessage) {
+    private NotifyListener(Path path, int fd, FdPoller poller) {
         this.path = path;
         this.fd = fd;
-        this.thread = new Thread(() -> receiveLoop(onMessage), "notify-" + path.getFileName());
-        this.thread.setDaemon(true);
+        this.poller = poller;
     }
 
     /**
      * Binds at path (a stale socket file there is removed first) with mode 0600: the owner, i.e. workers running
-     * as the master's user, may send.
+     * as the master's user, may send. onMessage gets every key=value of a message (READY, STATUS, WATCHDOG, ...)
+     * on the poller thread: it must only hand off.
      */
     public static NotifyListener bind(Path path, Consumer<Map<String, String>> onMessage) throws IOException {
+        return bind(path, FdPoller.shared(), onMessage);
+    }
+
+    public static NotifyListener bind(Path path, FdPoller poller, Consumer<Map<String, String>> onMessage) throws IOException {
         Path abs = path.toAbsolutePath();
         UnixAddress addr;
         try {
@@ -58,14 +64,14 @@ public final class NotifyListener implements Closeable {
             }
             Reference.reachabilityFence(addr);
             Files.setPosixFilePermissions(abs, PosixFilePermissions.fromString("rw-------"));
-            Libc.setSocketTimeout(fd, Libc.SO_RCVTIMEO, POLL_MILLIS);
         } catch (IOException | RuntimeException e) {
             Libc.closeQuietly(fd);
             Files.deleteIfExists(abs);
             throw e;
         }
-        NotifyListener l = new NotifyListener(abs, fd, onMessage);
-        l.thread.start();
+        NotifyListener l = new NotifyListener(abs, fd, poller);
+        l.receiver = l.new Receiver(onMessage);
+        poller.watch(fd, l.receiver);
         return l;
     }
 
@@ -73,20 +79,26 @@ public final class NotifyListener implements Closeable {
         return path;
     }
 
-    private void receiveLoop(Consumer<Map<String, String>> onMessage) {
-        byte[] buf = new byte[MAX_DATAGRAM + 1];  // one spare byte tells an oversized datagram apart
-        try {
-            while (!closed) {
-                long n = Libc.api().recv(fd, buf, buf.length, 0);
+    /** Reads what is queued on the socket without blocking; only the poller closes fd, so recv never sees a reused number. */
+    private final class Receiver implements FdPoller.Reader {
+        private final Consumer<Map<String, String>> onMessage;
+
+        Receiver(Consumer<Map<String, String>> onMessage) {
+            this.onMessage = onMessage;
+        }
+
+        @Override
+        public boolean onReadable(byte[] buf) {
+            for (int i = 0; i < BATCH && !closed; i++) {
+                // one spare byte tells an oversized datagram apart
+                long n = Libc.api().recv(fd, buf, MAX_DATAGRAM + 1, Libc.MSG_DONTWAIT);
                 if (n < 0) {
                     int e = Libc.errno();
                     if (e == Libc.EAGAIN || e == Libc.EINTR) {
-                        continue;  // timeout: re-check closed
+                        return true;
                     }
-                    if (!closed) {
-                        log.warn("notify socket {}: recv: {}", path, Libc.strerror(e));
-                    }
-                    return;
+                    log.warn("notify socket {}: recv: {}", path, Libc.strerror(e));
+                    return false;
                 }
                 if (n > MAX_DATAGRAM) {
                     log.warn("notify socket {}: dropped a datagram over {} bytes", path, MAX_DATAGRAM);
@@ -102,20 +114,23 @@ public final class NotifyListener implements Closeable {
                     log.error("notify socket {}: message consumer failed", path, e);
                 }
             }
-        } finally {
-            Libc.closeQuietly(fd);  // only this thread closes fd, so recv never runs on a reused number
+            return true;  // only unwatch (close) or an error ends watching
+        }
+
+        @Override
+        public void onClose() {
+            Libc.closeQuietly(fd);
         }
     }
 
-    /** Unlinks the path at once; the thread stops and closes the socket within ~200 ms. Idempotent, never blocks. */
+    /** Unlinks the path at once; the poller closes the socket. Idempotent, never blocks. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
-        // no join: the receiver sees the flag within one poll and closes the fd itself; the caller is the master's
-        // event loop, which must not wait on every worker exit
         closed = true;
+        poller.unwatch(fd, receiver);
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {

@@ -28,7 +28,7 @@ public final class WorkerChannel implements Closeable {
     private int childFd;           // -1 once closed in the master
     private boolean fdClosed;      // guarded by lock: the master end was closed (never close twice)
     private boolean shut;          // guarded by lock: close() called or send broke the stream
-    private boolean reading;       // guarded by lock: the reader thread owns closing fd
+    private boolean reading;       // guarded by lock: the poller owns closing fd
 
     private WorkerChannel(int fd, int childFd) {
         this.fd = fd;
@@ -75,10 +75,15 @@ public final class WorkerChannel implements Closeable {
     }
 
     /**
-     * Starts a daemon thread delivering each line (without LF) to onLine; onEof runs once when the worker closed
-     * its end, sent an overlong line, or close() was called. The thread then closes the master end.
+     * Delivers each line (without LF) to onLine on the process's {@link FdPoller} thread; onEof runs once when the
+     * worker closed its end, sent an overlong line, or close() was called, and the master end is then closed.
+     * Both callbacks must only hand off. The name labels log lines.
      */
-    public void startReading(String threadName, Consumer<String> onLine, Runnable onEof) {
+    public void startReading(String name, Consumer<String> onLine, Runnable onEof) {
+        startReading(name, FdPoller.shared(), onLine, onEof);
+    }
+
+    public void startReading(String name, FdPoller poller, Consumer<String> onLine, Runnable onEof) {
         synchronized (lock) {
             if (reading) {
                 throw new IllegalStateException("already reading");
@@ -88,40 +93,56 @@ public final class WorkerChannel implements Closeable {
             }
             reading = true;
         }
-        Thread t = new Thread(() -> readLoop(threadName, onLine, onEof), threadName);
-        t.setDaemon(true);
-        t.start();
+        poller.watch(fd, new Reader(name, onLine, onEof));
     }
 
-    private void readLoop(String name, Consumer<String> onLine, Runnable onEof) {
-        LineSplitter lines = new LineSplitter(MAX_LINE, line -> {
-            try {
-                onLine.accept(line);
-            } catch (RuntimeException e) {
-                log.error("{}: line consumer failed", name, e);
-            }
-        });
-        byte[] buf = new byte[16 * 1024];
-        try {
+    /** Reads without blocking when the poller says so; at the end closes the fd on the poller thread. */
+    private final class Reader implements FdPoller.Reader {
+        private final String name;
+        private final Runnable onEof;
+        private final LineSplitter lines;
+
+        Reader(String name, Consumer<String> onLine, Runnable onEof) {
+            this.name = name;
+            this.onEof = onEof;
+            this.lines = new LineSplitter(MAX_LINE, line -> {
+                try {
+                    onLine.accept(line);
+                } catch (RuntimeException e) {
+                    log.error("{}: line consumer failed", name, e);
+                }
+            });
+        }
+
+        @Override
+        public boolean onReadable(byte[] buf) {
             while (true) {
-                long n = Libc.api().recv(fd, buf, buf.length, 0);
+                long n = Libc.api().recv(fd, buf, buf.length, Libc.MSG_DONTWAIT);
                 if (n > 0) {
                     if (!lines.feed(buf, 0, (int) n, false)) {
                         log.warn("{}: worker sent a line over {} bytes; closing the channel", name, MAX_LINE);
-                        break;
+                        return false;
+                    }
+                    if (n < buf.length) {
+                        return true;  // drained; more wakes the poller again
                     }
                 } else if (n == 0) {
-                    break;
+                    return false;
                 } else {
                     int e = Libc.errno();
-                    if (e == Libc.EINTR) {
-                        continue;
+                    if (e == Libc.EAGAIN) {
+                        return true;
                     }
-                    log.debug("{}: recv: {}", name, Libc.strerror(e));
-                    break;
+                    if (e != Libc.EINTR) {
+                        log.debug("{}: recv: {}", name, Libc.strerror(e));
+                        return false;
+                    }
                 }
             }
-        } finally {
+        }
+
+        @Override
+        public void onClose() {
             shutdownStream();
             closeFd();
             try {

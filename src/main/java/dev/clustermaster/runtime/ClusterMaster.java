@@ -33,6 +33,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
@@ -49,7 +52,8 @@ import java.util.stream.Stream;
  */
 public final class ClusterMaster implements ControlApi {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
-    private static final long TICK_MILLIS = 100;
+    /** Reaping without SIGCHLD (its trap failed): how often exits are looked for. */
+    private static final long REAP_POLL_MILLIS = 1_000;
     private static final List<String> SIGNALS = List.of("HUP", "INT", "TERM", "TTIN", "TTOU", "CHLD");
 
     private final Config config;
@@ -63,12 +67,23 @@ public final class ClusterMaster implements ControlApi {
     private final Map<Long, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+    /** Runs config.onMessage for worker messages in arrival order; its one thread ends when idle. */
+    private final ThreadPoolExecutor messages = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "cm-messages");
+                t.setDaemon(true);
+                return t;
+            });
     private volatile String controlSocketPath = "";
     private volatile InetSocketAddress httpAddress;
+    /** Loop thread only: SIGCHLD is not trapped, so reaping needs a deadline of its own. */
+    private boolean pollReaping;
+    private long lastReapPoll;
 
     private ClusterMaster(Config config, List<InheritedSocket> sockets) throws IOException {
         this.config = config;
         this.pid = Posix.get().getpid();
+        messages.allowCoreThreadTimeOut(true);
         this.sdNotify = SdNotify.fromEnvironment();
         this.watchdog = Watchdog.fromEnvironment(System.getenv(), pid);
         Files.createDirectories(config.runtimeDir());
@@ -76,7 +91,7 @@ public final class ClusterMaster implements ControlApi {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Master master = new Master(config.policy(), config.size(), config.maxSize());
         WorkerLauncher launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
-        this.loop = new EventLoop("cm-loop", TICK_MILLIS, this::onTick);
+        this.loop = new EventLoop("cm-loop", this::nextDeadline, this::onDeadline, this::onFatal);
         this.supervisor = new Supervisor(master, launcher, sdNotify, pid, this::onReply, this::onMasterExit);
     }
 
@@ -91,23 +106,28 @@ public final class ClusterMaster implements ControlApi {
 
     private void begin() throws IOException {
         log.info("master {} starting {} workers: {}", pid, config.size(), String.join(" ", config.workerArgv()));
-        loop.start();
+        // signals first: the loop spawns at once and a worker's exit is only seen through SIGCHLD
+        List<String> failed = config.signals()
+                ? SignalTrap.install(SIGNALS, name -> loop.submit(() -> onSignal(name)))
+                : SignalTrap.install(List.of("CHLD"), name -> loop.submit(supervisor::reap));
+        if (!failed.isEmpty()) {
+            log.warn("could not handle signals {}", failed);
+        }
         if (config.signals()) {
-            List<String> failed = SignalTrap.install(SIGNALS, name -> loop.submit(() -> onSignal(name)));
-            if (!failed.isEmpty()) {
-                log.warn("could not handle signals {}", failed);
-            }
             StraySignals.install(name -> loop.submit(() -> log.warn("ignored SIG{}: the master acts only on HUP, INT, "
                     + "TERM, TTIN, TTOU", name)));
-        } else {
-            // CHLD only speeds up reaping; the tick reaps anyway
-            SignalTrap.install(List.of("CHLD"), name -> loop.submit(supervisor::reap));
+        }
+        if (failed.contains("CHLD")) {
+            log.warn("without SIGCHLD, worker exits are noticed within {} ms", REAP_POLL_MILLIS);
+            loop.submit(() -> pollReaping = true);
         }
         if (config.repl()) {
             // Known before the socket accepts (a client may ask 'sock' at once), and absolute as ControlServer
             // binds it: a relative --repl path would be wrong for a client in another directory.
             controlSocketPath = config.replSocket().toAbsolutePath().toString();
         }
+        // workers start while the control surfaces come up
+        loop.start();
         try {
             ControlSurfaces.Started surfaces = ControlSurfaces.start(config, this);
             resources.addAll(surfaces.resources());
@@ -116,7 +136,6 @@ public final class ClusterMaster implements ControlApi {
             quitHard();
             throw e;
         }
-        loop.submit(supervisor::tick);
     }
 
     // ---- public API -------------------------------------------------------------------------------------------
@@ -249,10 +268,27 @@ public final class ClusterMaster implements ControlApi {
         }
     }
 
-    private void onTick() {
+    /** Every deadline the loop sleeps toward: the core's, systemd's watchdog, reaping without SIGCHLD. */
+    private long nextDeadline() {
+        long next = Math.min(supervisor.nextDeadline(), watchdog.nextDueMillis());
+        return pollReaping ? Math.min(next, lastReapPoll + REAP_POLL_MILLIS) : next;
+    }
+
+    private void onDeadline() {
+        long now = EventLoop.nowMillis();
+        lastReapPoll = now;
         supervisor.tick();
-        if (watchdog.due(System.nanoTime()) && supervisor.healthy()) {
+        if (watchdog.due(now) && supervisor.healthy()) {
             sdNotify.send("WATCHDOG=1");
+        }
+    }
+
+    /** An Error left the loop: the master's state is unknown, so it exits (code 1) and systemd restarts it. */
+    private void onFatal(Error e) {
+        try {
+            supervisor.abandon();
+        } finally {
+            onMasterExit(1);
         }
     }
 
@@ -278,6 +314,7 @@ public final class ClusterMaster implements ControlApi {
             }
         }
         deleteQuietly(workersDir);
+        messages.shutdown();
         if (config.signals()) {
             SignalTrap.restore();
         }
@@ -295,11 +332,21 @@ public final class ClusterMaster implements ControlApi {
         }
     }
 
-    /** Callbacks from worker socket threads: they only enqueue, or answer messages off the loop. */
+    /**
+     * Callbacks from the fd poller thread: they only enqueue, to the loop or (the user's onMessage handler, which
+     * may take its time) to the message thread.
+     */
     private final class WorkerEvents implements WorkerLauncher.Callbacks {
         @Override
         public void ready(long workerId) {
             loop.submit(() -> supervisor.dispatch(new Event.Ready(workerId)));
+        }
+
+        @Override
+        public void notify(long workerId, Map<String, String> message) {
+            if ("1".equals(message.get("READY"))) {
+                ready(workerId);
+            }
         }
 
         @Override
@@ -311,9 +358,12 @@ public final class ClusterMaster implements ControlApi {
                 log.warn("worker {}: {}", workerId, e.getMessage());
                 return;
             }
-            if (!IpcFrame.MSG.equals(frame.verb())) {
-                return;
+            if (IpcFrame.MSG.equals(frame.verb()) && !messages.isShutdown()) {
+                messages.execute(() -> onWorkerMessage(workerId, frame));
             }
+        }
+
+        private void onWorkerMessage(long workerId, IpcFrame frame) {
             BiFunction<WorkerInfo, String, String> handler = config.onMessage();
             WorkerView w = supervisor.snapshot().workers().stream().filter(v -> v.workerId() == workerId).findFirst().orElse(null);
             WorkerInfo info = new WorkerInfo(w == null ? 0 : w.slot(), workerId, w == null ? 0 : w.pid());

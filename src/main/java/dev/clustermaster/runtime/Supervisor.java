@@ -77,10 +77,18 @@ final class Supervisor {
         answers.forEach(replies);
     }
 
-    /** Collects exited workers (only our own pids) and reports them; then lets deadlines fire. */
+    /**
+     * At a deadline: lets it fire. Reaps first, a cheap re-check in case a SIGCHLD went missing (its trap failed
+     * or something reset it); exits are otherwise collected on SIGCHLD alone.
+     */
     void tick() {
         reap();
         dispatch(new Event.Tick());
+    }
+
+    /** When {@link #tick} next has something to do, in monotonic millis; {@link EventLoop#NONE} for never. */
+    long nextDeadline() {
+        return exited ? EventLoop.NONE : master.nextDeadline().orElse(EventLoop.NONE);
     }
 
     void reap() {
@@ -94,6 +102,24 @@ final class Supervisor {
                 dispatch(new Event.Exited(workerId, status.exitCode(), status.signal()));
             }
         });
+    }
+
+    /**
+     * After a fatal error: asks every worker's group to stop (SIGTERM, as if the master had died) and forgets
+     * them, without consulting the core, whose state is no longer trusted.
+     */
+    void abandon() {
+        exited = true;
+        for (WorkerHandle h : handles.values()) {
+            try {
+                ProcessGroups.signalGroup(h.pid, Master.SIGTERM);
+                h.close();
+            } catch (RuntimeException e) {
+                log.debug("abandoning worker {}: {}", h.workerId, e.toString());
+            }
+        }
+        handles.clear();
+        workerByPid.clear();
     }
 
     ClusterSnapshot snapshot() {
@@ -164,6 +190,6 @@ final class Supervisor {
     }
 
     private static long nowMillis() {
-        return System.nanoTime() / 1_000_000;
+        return EventLoop.nowMillis();
     }
 }

@@ -40,8 +40,13 @@ final class WorkerLauncher {
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 02000000;
 
+    /** Called on the fd poller thread (or a probe's): implementations only parse and enqueue. */
     interface Callbacks {
+        /** The worker is ready by its log line or probe. */
         void ready(long workerId);
+
+        /** One sd_notify message of the worker, every key=value of it (READY, STATUS, WATCHDOG, ...). */
+        void notify(long workerId, Map<String, String> message);
 
         void ipcLine(long workerId, String line);
 
@@ -80,11 +85,8 @@ final class WorkerLauncher {
             // someone cleaned the runtime dir under us (tmpfiles, an operator): make it again rather than fail every spawn
             Files.createDirectories(workersDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
-        NotifyListener notify = NotifyListener.bind(workersDir.resolve("w" + workerId + ".notify"), msg -> {
-            if ("1".equals(msg.get("READY"))) {
-                callbacks.ready(workerId);
-            }
-        });
+        NotifyListener notify = NotifyListener.bind(workersDir.resolve("w" + workerId + ".notify"),
+                msg -> callbacks.notify(workerId, msg));
         WorkerChannel channel = null;
         Pipe out = null;
         Pipe err = null;
@@ -204,7 +206,7 @@ final class WorkerLauncher {
     private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr, Consumer<String> watcher) {
         pipe.closeWriteEnd();
         String slotText = Integer.toString(slot);
-        LinePump.start(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
+        LinePump.watch(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
             MDC.put("CM_CHILD_ID", slotText);
             try {
                 if (stderr) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /** Drives a {@link Master} with literal events and plays the runtime's part: gives each spawn a fake pid. */
@@ -37,12 +38,27 @@ final class Harness {
             }
         }
         all.addAll(produced);
+        OptionalLong next = master.nextDeadline();
+        if (next.isPresent() && next.getAsLong() <= now) {
+            // the runtime would wake at once, tick, and find the same deadline: a busy loop
+            throw new AssertionError("nextDeadline() " + next.getAsLong() + " is not after now " + now + " after " + e);
+        }
         return produced;
     }
 
+    /**
+     * Advances the clock and ticks. Checks Master.nextDeadline(): a Tick before it (or with none) must change
+     * nothing, because the runtime only ticks at that deadline.
+     */
     List<Action> tick(long advanceMillis) {
+        OptionalLong deadline = master.nextDeadline();
         now += advanceMillis;
-        return send(new Event.Tick());
+        List<Action> produced = send(new Event.Tick());
+        if (!produced.isEmpty() && (deadline.isEmpty() || now < deadline.getAsLong())) {
+            throw new AssertionError("a Tick at " + now + " acted " + produced + " but nextDeadline() was " + deadline
+                    + ": a deadline is missing from Master.nextDeadline()");
+        }
+        return produced;
     }
 
     List<Action> exit(long workerId, int code) {
