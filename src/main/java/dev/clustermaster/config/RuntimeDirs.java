@@ -35,7 +35,8 @@ public final class RuntimeDirs {
             if (parent == null || !Files.isWritable(parent)) {
                 return false;
             }
-            Files.createDirectories(dir);
+            Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"))); // never group/other-writable
             return true;
         } catch (IOException | SecurityException e) {
             return false;

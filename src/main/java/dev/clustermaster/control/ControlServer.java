@@ -133,14 +133,19 @@ public final class ControlServer implements java.io.Closeable {
         SocketFileGuard.removeStaleSocket(path);
         unixServer = UnixServerSocketChannel.open();
         PosixSupport.setCloseOnExec(unixServer.getFD());
+        Path staging = SocketFileGuard.stagingDir(path);
         try {
-            unixServer.socket().bind(new UnixSocketAddress(path.toFile()), BACKLOG);
+            Path staged = staging.resolve(SocketFileGuard.STAGED_NAME);
+            SocketFileGuard.checkPathLength(staged);
+            unixServer.socket().bind(new UnixSocketAddress(staged.toFile()), BACKLOG);
+            SocketFileGuard.applyModeAndGroup(staged, options.fileMode(), group);
+            SocketFileGuard.publish(staged, path);
         } catch (IOException e) {
+            SocketFileGuard.discardStaging(staging);
             throw new IOException("cannot listen on control socket " + path + ": " + e.getMessage(), e);
         }
         boundSocket = path;
         boundSocketKey = fileKey(path);
-        SocketFileGuard.applyModeAndGroup(path, options.fileMode(), group);
         startAcceptor("cm-repl-accept-unix", this::acceptUnix);
         log.info("control REPL listening on {} (mode {}{})", path, Integer.toOctalString(options.fileMode()),
                 group == null ? "" : ", group " + group);

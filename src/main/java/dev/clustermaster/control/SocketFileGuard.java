@@ -79,6 +79,45 @@ final class SocketFileGuard {
         }
     }
 
+    /**
+     * A fresh 0700 directory next to {@code socket} to bind in: there nobody else can swap the file for a symlink
+     * between bind and chmod/chown, and a rename(2) then puts the finished socket in place without following any
+     * link at the final name.
+     */
+    static Path stagingDir(Path socket) throws IOException {
+        Path parent = socket.toAbsolutePath().getParent();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int attempt = 0; ; attempt++) {
+            Path dir = parent.resolve(".cm-" + Long.toString(random.nextLong() & 0xffffffffL, 36));
+            try {
+                return Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(permissions(0700)));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Moves the bound socket to its name (replacing a stale one there, never following a link) and removes the staging dir. */
+    static void publish(Path staged, Path socket) throws IOException {
+        Files.move(staged, socket, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(staged.getParent());
+    }
+
+    /** Best-effort cleanup when binding failed half way. */
+    static void discardStaging(Path stagingDir) {
+        try {
+            Files.deleteIfExists(stagingDir.resolve(STAGED_NAME));
+            Files.deleteIfExists(stagingDir);
+        } catch (IOException e) {
+            log.debug("could not remove {}", stagingDir, e);
+        }
+    }
+
+    static final String STAGED_NAME = "s";
+
+    /** Only for a path in a directory nobody else can write (the staging dir): these calls follow links. */
     static void applyModeAndGroup(Path socket, int mode, String group) throws IOException {
         Files.setPosixFilePermissions(socket, permissions(mode));
         if (group != null) {

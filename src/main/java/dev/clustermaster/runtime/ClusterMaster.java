@@ -86,7 +86,9 @@ public final class ClusterMaster implements ControlApi {
         messages.allowCoreThreadTimeOut(true);
         this.sdNotify = SdNotify.fromEnvironment();
         this.watchdog = Watchdog.fromEnvironment(System.getenv(), pid);
-        Files.createDirectories(config.runtimeDir());
+        int euid = Posix.get().geteuid();
+        RuntimeDirGuard.ensure(config.runtimeDir(), euid);
+        RuntimeDirGuard.removeStaleWorkerDirs(config.runtimeDir(), euid, RuntimeDirGuard::processExists);
         this.workersDir = Files.createTempDirectory(config.runtimeDir(), "workers-" + pid + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Master master = new Master(config.policy(), config.size(), config.maxSize());

@@ -337,6 +337,56 @@ class ControlServerTest {
         assertTrue(sorted.get(sorted.size() - 1) < 1000, "ctl status over 1 s: " + millis);
     }
 
+    /**
+     * The attack of issue 12: whoever can write in the socket's directory swaps the fresh socket for a symlink to
+     * a victim's file between bind and chmod. The mode is set before the socket has its public name, so the
+     * victim's file keeps its mode however the race falls.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void socketModeNeverFollowsASwappedInSymlink() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim"), "secret");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+        Files.createDirectories(socket.getParent());
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger swaps = new java.util.concurrent.atomic.AtomicInteger();
+        Thread attacker = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    // as fast as possible: whatever appears at the name is replaced by a link to the victim
+                    if (!Files.isSymbolicLink(socket) && Files.deleteIfExists(socket)) {
+                        Files.createSymbolicLink(socket, victim);
+                        swaps.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    // lost a race with the server: try again
+                }
+            }
+        });
+        attacker.start();
+        int changed = 0;
+        try {
+            for (int i = 0; i < 100; i++) {
+                Files.deleteIfExists(socket);
+                try (ControlServer s = ControlServer.start(api, options().fileMode(0666).build())) {
+                    assertTrue(s.socketPath().isPresent());
+                } catch (IOException refused) {
+                    // the attacker's link was there first: refusing is fine
+                }
+                if (!PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)).equals("rw-------")) {
+                    changed++;
+                    Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+                }
+            }
+        } finally {
+            stop.set(true);
+            attacker.join(5000);
+        }
+        System.out.println("socket symlink race: victim's mode changed in " + changed + " of 100 starts (" + swaps.get() + " swaps)");
+        assertTrue(swaps.get() > 0, "the attacker never got to swap");
+        assertEquals(0, changed, "the victim's file mode was changed through a symlink");
+    }
+
     /** Sends one byte; false if the server has closed the connection. */
     private static boolean trickle(java.nio.channels.SocketChannel ch) {
         try {
