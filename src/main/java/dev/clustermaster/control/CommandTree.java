@@ -199,9 +199,12 @@ public final class CommandTree {
         StringBuilder text = new StringBuilder();
         for (WorkerView w : inv.api().snapshot().workers()) {
             long age = StatusReport.ageMillis(w, now);
-            data.add(StatusReport.workerMap(w, age));
+            String state = StatusReport.stateLabel(w, stats);
+            Map<String, Object> m = StatusReport.workerMap(w, age);
+            m.put("state", state);
+            data.add(m);
             appendLine(text, String.format(Locale.ROOT, "worker %d: slot %d, pid %d, %s, age %s, restarts %d",
-                    w.workerId(), w.slot(), w.pid(), w.state().label(), StatusReport.formatAge(age), w.restarts()));
+                    w.workerId(), w.slot(), w.pid(), state, StatusReport.formatAge(age), w.restarts()));
         }
         return Reply.ok("workers", text.length() == 0 ? "(no workers)" : text.toString(), data);
     }
@@ -218,7 +221,7 @@ public final class CommandTree {
     }
 
     private Reply states(Invocation inv) {
-        return perWorker(inv, "states", w -> w.state().label(), "state", String::valueOf);
+        return perWorker(inv, "states", w -> StatusReport.stateLabel(w, stats), "state", String::valueOf);
     }
 
     private Reply perWorker(Invocation inv, String name, Function<WorkerView, Object> value, String key,
@@ -252,7 +255,7 @@ public final class CommandTree {
                 case "workerId" -> w.workerId();
                 case "slot" -> w.slot();
                 case "pid" -> w.pid();
-                case "state" -> w.state().label();
+                case "state" -> StatusReport.stateLabel(w, stats);
                 case "age" -> StatusReport.ageMillis(w, now);
                 case "restarts" -> w.restarts();
                 default -> w.startedAtMillis();

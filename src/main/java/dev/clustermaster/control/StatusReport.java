@@ -16,8 +16,12 @@ import java.util.Optional;
  */
 public final class StatusReport {
 
-    /** One worker with its resource usage; rssBytes/cpuSeconds are null when /proc had nothing. */
-    public record Row(WorkerView worker, long ageMillis, Long rssBytes, Double cpuSeconds, Double cpuPercent) {
+    /**
+     * One worker with its resource usage; rssBytes/cpuSeconds are null when /proc had nothing.
+     * state is {@link #stateLabel}'s.
+     */
+    public record Row(WorkerView worker, long ageMillis, Long rssBytes, Double cpuSeconds, Double cpuPercent,
+                      String state) {
     }
 
     private final ClusterSnapshot snapshot;
@@ -37,9 +41,21 @@ public final class StatusReport {
             Double cpu = sample.map(ProcessSample::cpuSeconds).orElse(null);
             // Average over the worker's life: one sample cannot give an instantaneous rate.
             Double percent = cpu == null || age <= 0 ? null : 100.0 * cpu / (age / 1000.0);
-            rows.add(new Row(w, age, rss, cpu, percent));
+            rows.add(new Row(w, age, rss, cpu, percent, stateLabel(w, sample)));
         }
         return new StatusReport(snapshot, List.copyOf(rows));
+    }
+
+    /**
+     * The master's view of the worker, except "stopped" while the kernel holds it stopped (state T: SIGSTOP,
+     * SIGTSTP): the core never sees that, and such a worker serves nothing whatever the master thinks.
+     */
+    public static String stateLabel(WorkerView w, Optional<ProcessSample> sample) {
+        return sample.map(ProcessSample::state).orElse(' ') == 'T' ? "stopped" : w.state().label();
+    }
+
+    public static String stateLabel(WorkerView w, ProcessStatsSource stats) {
+        return stateLabel(w, w.pid() > 0 ? stats.sample(w.pid()) : Optional.empty());
     }
 
     static long ageMillis(WorkerView w, long nowMillis) {
@@ -69,7 +85,7 @@ public final class StatusReport {
         for (Row row : rows) {
             WorkerView w = row.worker();
             out.append(String.format(Locale.ROOT, format, w.slot(), w.pid() > 0 ? Integer.toString(w.pid()) : "-",
-                    w.state().label(), formatAge(row.ageMillis()), w.restarts(),
+                    row.state(), formatAge(row.ageMillis()), w.restarts(),
                     row.rssBytes() == null ? "-" : formatBytes(row.rssBytes()),
                     row.cpuPercent() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", row.cpuPercent())));
         }
@@ -90,6 +106,7 @@ public final class StatusReport {
         List<Object> workers = new ArrayList<>();
         for (Row row : rows) {
             Map<String, Object> w = workerMap(row.worker(), row.ageMillis());
+            w.put("state", row.state());
             w.put("rssBytes", row.rssBytes());
             w.put("cpuSeconds", row.cpuSeconds());
             w.put("cpuPercent", row.cpuPercent() == null ? null : Math.round(row.cpuPercent() * 10) / 10.0);

@@ -23,6 +23,7 @@ public final class Master {
 
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
+    public static final int SIGCONT = 18;
     /** Linux numbers 1..15, for exit messages; the core stays free of the os layer. */
     private static final String[] SIGNAL_NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL",
             "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"};
@@ -455,6 +456,8 @@ public final class Master {
     private void sendTerm(Worker w) {
         w.stopDeadline = now + policy.stopTimeoutMillis();
         out.add(new Action.SignalGroup(w.id, w.pid, SIGTERM));
+        // a stopped (SIGSTOPped, traced-and-released) worker acts on the stop signal only once continued
+        out.add(new Action.SignalGroup(w.id, w.pid, SIGCONT));
     }
 
     // ---- queries ------------------------------------------------------------------------------------------------

@@ -97,6 +97,17 @@ class CommandTreeTest {
     }
 
     @Test
+    void aWorkerTheKernelHoldsStoppedShowsAsStopped() {
+        ProcessStatsSource stopped = pid -> Optional.of(new ProcessSample(pid, 1 << 20, 1, 1, pid == 4343 ? 'T' : 'S'));
+        CommandTree t = new CommandTree(stopped, () -> now,
+                new CommandTree.Timeouts(Duration.ofMillis(300), Duration.ofMillis(300)));
+        assertEquals("slot 0 pid 4242: ready\nslot 1 pid 4343: stopped", t.run("states", api, context).text());
+        assertTrue(t.run("workers", api, context).text().contains("pid 4343, stopped,"));
+        assertEquals(Map.of("1", "ready", "2", "stopped"), t.run("select state", api, context).data());
+        assertTrue(t.run("status", api, context).text().contains("stopped"), t.run("status", api, context).text());
+    }
+
+    @Test
     void statusTableLikePm2() {
         Reply r = run("status");
         String[] lines = r.text().split("\n");

@@ -190,7 +190,8 @@ class MasterTest {
         assertEquals(List.of(3, 4), of(grow, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
         assertTrue(grow.contains(new Action.Reply(1, true, "resized to 4 (was 2)")));
         List<Action> shrink = h.command(2, new Event.Resize(1));
-        List<Long> stopped = of(shrink, Action.SignalGroup.class).stream().map(Action.SignalGroup::workerId).toList();
+        List<Long> stopped = of(shrink, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGTERM)
+                .map(Action.SignalGroup::workerId).toList();
         assertEquals(List.of(h.workerInSlot(2), h.workerInSlot(3), h.workerInSlot(4)), stopped);
         h.obeySignals(shrink);
         assertEquals(List.of(1), h.snapshot().workers().stream().map(WorkerView::slot).toList());
@@ -325,11 +326,26 @@ class MasterTest {
     }
 
     @Test
+    void everyStopSignalIsFollowedByAContinueSoAStoppedWorkerActsOnIt() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        List<Action> stop = h.command(5, new Event.StopWorkers());
+        for (Action.SignalGroup term : of(stop, Action.SignalGroup.class)) {
+            if (term.signal() == Master.SIGTERM) {
+                List<Action> after = stop.subList(stop.indexOf(term) + 1, stop.size());
+                assertTrue(after.contains(new Action.SignalGroup(term.workerId(), term.pid(), Master.SIGCONT)),
+                        "SIGCONT after " + term + " in " + stop);
+            }
+        }
+        assertEquals(2, of(stop, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGCONT).count());
+    }
+
+    @Test
     void stopWorkersReplacesEveryWorkerInItsSlot() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
         List<Action> actions = h.command(4, new Event.StopWorkers());
-        assertEquals(2, of(actions, Action.SignalGroup.class).size());
+        assertEquals(2, of(actions, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGTERM).count());
         assertEquals(List.of(1, 2), of(actions, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
         assertEquals(List.of(1, 1), of(actions, Action.Spawn.class).stream().map(Action.Spawn::restarts).toList());
     }
