@@ -81,7 +81,7 @@ public final class MasterProcess implements AutoCloseable {
                                        List<String> command) throws IOException {
         List<String> cmd = new ArrayList<>(wrapper);
         cmd.addAll(command);
-        Path log = dir.resolve("master.log");
+        Path log = logFile(dir);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         // as packaging/cluster-master starts it: HotSpot's suspend/resume signal off SIGUSR2
         pb.environment().put("_JAVA_SR_SIGNUM", LAUNCHER_SR_SIGNUM);
@@ -90,6 +90,24 @@ public final class MasterProcess implements AutoCloseable {
             pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         return new MasterProcess(pb.start(), log, masterIsChild);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicInteger LOGS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Under failsafe, target/test-logs/CLASS-N.log (kept for a look after a failure; .ci/run prints the tails of a
+     * failed class's logs); else master.log in dir.
+     */
+    private static Path logFile(Path dir) throws IOException {
+        String logs = System.getProperty("cm.testLogs");
+        if (logs == null) {
+            return dir.resolve("master.log");
+        }
+        String test = StackWalker.getInstance().walk(frames -> frames.map(StackWalker.StackFrame::getClassName)
+                .filter(c -> c.endsWith("IT") || c.endsWith("Test")).findFirst()).orElse("master");
+        Path out = Path.of(logs);
+        Files.createDirectories(out);
+        return out.resolve(test.substring(test.lastIndexOf('.') + 1) + "-" + LOGS.incrementAndGet() + ".log");
     }
 
     /** The master's pid (waits for the wrapper's child to appear when the master is not process itself). */
