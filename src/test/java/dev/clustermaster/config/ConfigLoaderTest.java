@@ -75,7 +75,8 @@ class ConfigLoaderTest {
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of())).getMessage());
         assertEquals("size: expected a whole number >= 0, got '-1'",
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "size", "-1"))).getMessage());
-        assertEquals("ready.grace: expected a duration like 500ms, 5s or 2m, got 'soon'",
+        assertEquals("ready.grace: expected a time span like 500ms, 30s, 2min or 1min 30s (systemd's syntax), got 'soon' "
+                + "(expected a number at 'soon')",
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "ready.grace", "soon"))).getMessage());
         assertEquals("silent: expected true or false, got 'maybe'",
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "silent", "maybe"))).getMessage());
