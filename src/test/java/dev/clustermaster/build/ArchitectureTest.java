@@ -1,0 +1,236 @@
+package dev.clustermaster.build;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layering rules of the brief, read from the main sources (imports and fully qualified names in code; comments
+ * and string literals do not count):
+ * <ul>
+ * <li>core uses only java.* and nothing of I/O, threads or clocks (events in, actions out);
+ * <li>os depends on no control, runtime, config, cli or demo code;
+ * <li>control and runtime make no native calls: no jnr, com.kenai, sun.misc or jdk.internal;
+ * <li>worker uses only java.* outside its transport classes (*Transport*), so a worker JVM needs no library;
+ * <li>no cycles between packages.
+ * </ul>
+ */
+class ArchitectureTest {
+    private static final Path SOURCES = Path.of("src/main/java/dev/clustermaster");
+    private static final String NATIVE = "(jnr|com\\.kenai|sun\\.misc|jdk\\.internal)\\.";
+
+    /**
+     * Known exceptions, each "file: reference prefix". The control server's unix socket channels are jnr-unixsocket
+     * types (peer credentials need SO_PEERCRED with the pid); moving them behind os/ is issue 11 item 2's next step.
+     * An entry that no longer matches anything fails the test, so the list only shrinks.
+     */
+    private static final List<Allowed> ALLOWED = List.of(
+            new Allowed("control/ControlServer.java", "jnr.unixsocket."),
+            new Allowed("control/UnixClientConnection.java", "jnr.unixsocket."),
+            // to move into os/ next (issue 11 item 2): user database, FD_CLOEXEC and shutdown(2) calls
+            new Allowed("control/PosixSupport.java", "jnr."),
+            new Allowed("control/ControlServer.java", "jnr.enxio."),
+            new Allowed("control/UnixClientConnection.java", "jnr.enxio."));
+
+    private record Allowed(String file, String prefix) {
+        boolean covers(String file, String reference) {
+            return this.file.equals(file) && reference.startsWith(prefix);
+        }
+    }
+
+    @Test
+    void coreIsPureJava() {
+        List<String> bad = new ArrayList<>();
+        for (Source s : sources("core")) {
+            s.references().stream().filter(r -> !r.startsWith("java.") && !r.startsWith("dev.clustermaster.core."))
+                    .forEach(r -> bad.add(s.name + ": " + r));
+            Matcher m = Pattern.compile("\\b(java\\.(io|nio|net)\\.|java\\.util\\.concurrent\\b|Thread\\b"
+                    + "|System\\.(currentTimeMillis|nanoTime)|\\w+\\.now\\(|new Random\\b)").matcher(s.code);
+            while (m.find()) {
+                bad.add(s.name + ": " + m.group() + " (no I/O, threads or clock reads in core)");
+            }
+        }
+        assertEquals(List.of(), bad);
+    }
+
+    @Test
+    void osDependsOnNoUpperLayer() {
+        assertEquals(List.of(), violations("os", r -> r.matches("dev\\.clustermaster\\.(control|runtime|config|cli|demo)\\..*")));
+    }
+
+    @Test
+    void controlAndRuntimeMakeNoNativeCalls() {
+        List<String> bad = new ArrayList<>(violations("control", r -> r.matches(NATIVE + ".*")));
+        bad.addAll(violations("runtime", r -> r.matches(NATIVE + ".*")));
+        assertEquals(List.of(), bad);
+    }
+
+    @Test
+    void workerUsesOnlyTheJdkOutsideItsTransport() {
+        List<String> bad = new ArrayList<>();
+        for (Source s : sources("worker")) {
+            if (!s.name.contains("Transport")) {
+                s.references().stream().filter(r -> !r.startsWith("java.") && !r.startsWith("dev.clustermaster.worker."))
+                        .forEach(r -> bad.add(s.name + ": " + r));
+            }
+        }
+        assertEquals(List.of(), bad);
+    }
+
+    @Test
+    void noPackageCycles() {
+        Map<String, Set<String>> deps = packageDependencies();
+        List<String> cycles = new ArrayList<>();
+        for (String start : deps.keySet()) {
+            List<String> path = cycleThrough(start, deps);
+            if (path != null && start.equals(path.stream().min(String::compareTo).get())) {
+                cycles.add(String.join(" -> ", path) + " -> " + start);   // reported once, from its smallest name
+            }
+        }
+        assertEquals(List.of(), cycles, "package dependencies: " + deps);
+    }
+
+    @Test
+    void everyAllowedExceptionStillExists() {
+        List<Allowed> unused = new ArrayList<>(ALLOWED);
+        for (String pkg : List.of("control", "runtime")) {
+            for (Source s : sources(pkg)) {
+                unused.removeIf(a -> s.references().stream().anyMatch(r -> a.covers(s.name, r)));
+            }
+        }
+        assertEquals(List.of(), unused, "remove exceptions that are gone");
+    }
+
+    /** The rules catch what they should: a native import in control, a cycle, a stray type in core. */
+    @Test
+    void theRulesSeeImportsQualifiedNamesAndCycles() {
+        Source s = new Source("control/X.java", "package dev.clustermaster.control;\n"
+                + "import jnr.posix.POSIX; // jnr.ignored in a comment\n"
+                + "class X { String a = \"sun.misc.Signal\"; void f() { jnr.enxio.channels.Native.shutdown(1, 2); } }");
+        assertEquals(Set.of("jnr.posix.POSIX", "jnr.enxio.channels.Native.shutdown"), s.references());
+        assertEquals(List.of("a", "b"), cycleThrough("a", Map.of("a", Set.of("b"), "b", Set.of("a"))));
+        assertEquals(null, cycleThrough("a", Map.of("a", Set.of("b"), "b", Set.of())));
+    }
+
+    // ---- reading the sources -------------------------------------------------------------------------------------
+
+    private static List<String> violations(String pkg, java.util.function.Predicate<String> forbidden) {
+        List<String> bad = new ArrayList<>();
+        for (Source s : sources(pkg)) {
+            for (String r : s.references()) {
+                if (forbidden.test(r) && ALLOWED.stream().noneMatch(a -> a.covers(s.name, r))) {
+                    bad.add(s.name + ": " + r);
+                }
+            }
+        }
+        return bad;
+    }
+
+    private static Map<String, Set<String>> packageDependencies() {
+        Map<String, Set<String>> deps = new TreeMap<>();
+        try (Stream<Path> dirs = Files.list(SOURCES)) {
+            for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+                String pkg = dir.getFileName().toString();
+                Set<String> to = new TreeSet<>();
+                for (Source s : sources(pkg)) {
+                    for (String r : s.references()) {
+                        Matcher m = Pattern.compile("dev\\.clustermaster\\.(\\w+)\\..*").matcher(r);
+                        if (m.matches() && !m.group(1).equals(pkg)) {
+                            to.add(m.group(1));
+                        }
+                    }
+                }
+                deps.put(pkg, to);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertTrue(deps.containsKey("core") && deps.containsKey("os"), "sources found under " + SOURCES.toAbsolutePath());
+        return deps;
+    }
+
+    /** A dependency path from start back to start (without repeating start at the end), or null. */
+    static List<String> cycleThrough(String start, Map<String, Set<String>> deps) {
+        return search(start, start, deps, new ArrayList<>(List.of(start)), new TreeSet<>());
+    }
+
+    private static List<String> search(String start, String at, Map<String, Set<String>> deps, List<String> path,
+                                       Set<String> visited) {
+        for (String next : deps.getOrDefault(at, Set.of())) {
+            if (next.equals(start)) {
+                return path;
+            }
+            if (visited.add(next)) {
+                path.add(next);
+                List<String> found = search(start, next, deps, path, visited);
+                if (found != null) {
+                    return found;
+                }
+                path.remove(path.size() - 1);
+            }
+        }
+        return null;
+    }
+
+    private static List<Source> sources(String pkg) {
+        try (Stream<Path> files = Files.walk(SOURCES.resolve(pkg))) {
+            List<Source> out = new ArrayList<>();
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+                out.add(new Source(SOURCES.relativize(f).toString(), Files.readString(f)));
+            }
+            assertTrue(!out.isEmpty(), "no sources in " + SOURCES.resolve(pkg).toAbsolutePath());
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final class Source {
+        private static final Pattern COMMENTS_AND_LITERALS = Pattern.compile(
+                "//[^\\n]*|/\\*.*?\\*/|\"\"\".*?\"\"\"|\"(\\\\.|[^\"\\\\\\n])*\"|'(\\\\.|[^'\\\\\\n])+'", Pattern.DOTALL);
+        private static final Pattern IMPORT = Pattern.compile("(?m)^\\s*import\\s+(?:static\\s+)?([\\w.]+)(?:\\.\\*)?\\s*;");
+        /** A qualified name in code: lower-case segments, then a type (Upper-case) and whatever member follows. */
+        private static final Pattern QUALIFIED = Pattern.compile("(?<![\\w.])((?:[a-z_][\\w]*\\.)+[A-Z]\\w*(?:\\.\\w+)*)");
+
+        final String name;
+        final String code;
+
+        Source(String name, String text) {
+            this.name = name;
+            this.code = COMMENTS_AND_LITERALS.matcher(text).replaceAll(" ");
+        }
+
+        /** Imported and fully qualified names (java.*, libraries, other packages of this project). */
+        Set<String> references() {
+            Set<String> out = new TreeSet<>();
+            Matcher i = IMPORT.matcher(code);
+            while (i.find()) {
+                out.add(i.group(1));
+            }
+            String body = IMPORT.matcher(code).replaceAll(" ").replaceFirst("(?m)^\\s*package\\s+[\\w.]+\\s*;", " ");
+            Matcher q = QUALIFIED.matcher(body);
+            while (q.find()) {
+                String r = q.group(1);
+                if (r.matches("(java|javax|jdk|sun|jnr|com|org|ch|picocli|dev)\\..*")) {
+                    out.add(r);
+                }
+            }
+            return out.stream().collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+}
