@@ -85,6 +85,11 @@ final class HttpLoad implements AutoCloseable {
         return failures.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
+    long failures(String kind) {
+        AtomicLong n = failures.get(kind);
+        return n == null ? 0 : n.get();
+    }
+
     /** Failures by kind, with up to 20 samples: for assertion messages. */
     String failureReport() {
         Map<String, Long> byKind = new TreeMap<>();
