@@ -328,7 +328,9 @@ public final class HttpStatusServer implements java.io.Closeable {
                     return;
                 }
                 c.headLength = end;
-                c.request = HttpRequest.parse(c.buf, end, bound, (InetSocketAddress) c.channel.getRemoteAddress());
+                // the accepted socket's own address: with a wildcard bind it is the address the client used
+                c.request = HttpRequest.parse(c.buf, end, (InetSocketAddress) c.channel.getLocalAddress(),
+                        (InetSocketAddress) c.channel.getRemoteAddress());
                 c.bodyNeeded = c.request.contentLength();
                 if (c.bodyNeeded > MAX_BODY_BYTES) {
                     answerNow(c, HttpResponse.text(413, "request body too large\n"), false);

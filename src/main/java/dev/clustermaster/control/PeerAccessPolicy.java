@@ -65,7 +65,7 @@ final class PeerAccessPolicy {
                 return new Decision(true, "process is in group " + groupName);
             }
         }
-        String who = "uid " + uid + " (gid " + gid + ", pid " + pid + ")";
+        String who = "uid " + uid + " (gid " + gid + (pid > 0 ? ", pid " + pid : "") + ")";
         return new Decision(false, who + " is not allowed" + (groupName == null ? "" : " and not in group " + groupName));
     }
 

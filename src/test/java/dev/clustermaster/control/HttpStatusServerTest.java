@@ -175,6 +175,25 @@ class HttpStatusServerTest {
     }
 
     @Test
+    void ipv6LoopbackPeerIsIdentifiedToo() throws Exception {
+        server.close();
+        try {
+            server = HttpStatusServer.start(api, "::1", 0, HttpStatusServer.Options.defaults());
+        } catch (IOException e) {
+            assumeTrue(false, "no IPv6 loopback: " + e.getMessage());
+        }
+        int port = server.address().getPort();
+        try (Socket s = new Socket(InetAddress.getByName("::1"), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /children/exit HTTP/1.1\r\nHost: [::1]:" + port + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+        }
+        assertEquals(List.of("stopWorkers"), api.calls);
+    }
+
+    @Test
     void browsersAreKeptOut() throws Exception {
         int port = server.address().getPort();
         // DNS rebinding: evil.example resolves to 127.0.0.1, the browser still says whose page it is

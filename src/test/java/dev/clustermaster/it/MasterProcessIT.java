@@ -40,6 +40,34 @@ class MasterProcessIT {
         assertEquals(0, Posix.get().kill(m.pid(), sig));
     }
 
+    /** A master killed with -9 cannot remove its workers-PID-* directory; the next master with that runtime dir does. */
+    @Test
+    void nextMasterRemovesTheWorkerDirectoryOfAKilledOne() throws Exception {
+        Path run = dir.resolve("run");
+        int killed;
+        try (MasterProcess m = start(1)) {
+            killed = m.pid();
+            List<Integer> workers = m.workers();
+            signal(m, KILL);
+            m.waitForExit(T);
+            workers.forEach(pid -> Posix.get().kill(pid, KILL)); // outlives a kill -9 outside systemd
+        }
+        assertEquals(1, workerDirs(run, killed), "left behind");
+        try (MasterProcess m = start(1)) {
+            assertEquals(0, workerDirs(run, killed), m.output());
+            assertEquals(1, workerDirs(run, m.pid()), "its own is there");
+            signal(m, TERM);
+            assertEquals(0, m.waitForExit(T), m.output());
+            assertEquals(0, workerDirs(run, m.pid()), "removed at a clean exit");
+        }
+    }
+
+    private static long workerDirs(Path run, int masterPid) throws java.io.IOException {
+        try (var s = java.nio.file.Files.list(run)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("workers-" + masterPid + "-")).count();
+        }
+    }
+
     @Test
     void termQuitsGracefullyWithExitZeroAndLeavesNoWorker() throws Exception {
         try (MasterProcess m = start(2)) {
