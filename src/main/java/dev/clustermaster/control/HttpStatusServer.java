@@ -112,6 +112,7 @@ public final class HttpStatusServer implements java.io.Closeable {
     private final HttpRoutes routes;
     private final InetSocketAddress bound;
     private final Set<Connection> connections = new LinkedHashSet<>(); // accept order: the first unfinished is the oldest
+    private final AtomicInteger connectionGauge = new AtomicInteger();
     private final Queue<Connection> answered = new ConcurrentLinkedQueue<>();
     private final ThreadPoolExecutor reads;
     private final ThreadPoolExecutor writes;
@@ -169,8 +170,12 @@ public final class HttpStatusServer implements java.io.Closeable {
         }
         status.ioThread.start();
         InetSocketAddress b = status.address();
-        log.info("HTTP status listening on http://{}:{}/ (changes: POST from uids {}{})", b.getHostString(), b.getPort(),
-                options.allowedUids(), options.group() == null ? "" : " or group " + options.group());
+        String who = "changes: POST from local uids " + options.allowedUids() + (options.group() == null ? "" : " or group " + options.group());
+        if (b.getAddress().isLoopbackAddress()) {
+            log.info("HTTP status listening on http://{}:{}/ ({})", b.getHostString(), b.getPort(), who);
+        } else {
+            log.warn("HTTP status listening on non-loopback {}: status and metrics are readable by anyone who can connect ({})", b, who);
+        }
         return status;
     }
 
@@ -198,8 +203,6 @@ public final class HttpStatusServer implements java.io.Closeable {
     int connectionCount() {
         return connectionGauge.get();
     }
-
-    private final AtomicInteger connectionGauge = new AtomicInteger();
 
     // ------------------------------------------------------------------ the selector thread
 
