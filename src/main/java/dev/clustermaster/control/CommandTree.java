@@ -72,6 +72,8 @@ public final class CommandTree {
         define("resize", "resize <n>", "keep n workers", 1, 1, this::resize);
         define("restart", "restart", "graceful rolling restart of every worker", 0, 0,
                 inv -> await("restart", inv.api().restart(), timeouts.restart(), text -> null));
+        define("upgrade", "upgrade", "move the master to new code: a new master takes over the sockets, then the old workers drain", 0, 0,
+                inv -> await("upgrade", inv.api().upgrade(), timeouts.restart(), text -> null));
         define("stop", "stop", "graceful shutdown of the master and its workers", 0, 0,
                 inv -> await("stop", inv.api().stop(), timeouts.command(), text -> null));
         define("kill", "kill", "SIGKILL every worker and exit now", 0, 0,

@@ -39,6 +39,14 @@ public interface ControlApi {
     /** Set the log level of the master and (through the IPC channel) of every Java worker. */
     CompletableFuture<String> setLogLevel(String level);
 
+    /**
+     * Moves the master to new code (e.g. after a package upgrade): a new master on the same listening sockets takes
+     * over once its workers are ready; completes then, or fails with the reason while the old master keeps serving.
+     */
+    default CompletableFuture<String> upgrade() {
+        return CompletableFuture.failedFuture(new IllegalStateException("this master cannot upgrade itself"));
+    }
+
     /** Name of the control socket path, or "" when disabled. */
     String controlSocketPath();
 }

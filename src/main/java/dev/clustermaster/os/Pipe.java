@@ -55,6 +55,27 @@ public final class Pipe implements Closeable {
         writeFd = -1;
     }
 
+    /** Closes our copy of the read end once a child got it. */
+    public synchronized void closeReadEnd() {
+        Libc.closeQuietly(readFd);
+        readFd = -1;
+    }
+
+    /** Blocks until the pipe whose read end is {@code fd} reaches EOF (every writer closed it), then closes fd. */
+    public static void awaitEof(int fd) {
+        byte[] buf = new byte[64];
+        try {
+            while (true) {
+                long n = Libc.api().read(fd, buf, buf.length);
+                if (n == 0 || (n < 0 && Libc.errno() != Libc.EINTR)) {
+                    return;
+                }
+            }
+        } finally {
+            Libc.closeQuietly(fd);
+        }
+    }
+
     /** Closes whatever ends are still owned; idempotent. */
     @Override
     public synchronized void close() {

@@ -2,7 +2,9 @@ package dev.clustermaster.os;
 
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -13,10 +15,44 @@ public final class SdNotify {
     private static final Logger log = LoggerFactory.getLogger(SdNotify.class);
     private static final SdNotify DISABLED = new SdNotify(null);
 
-    private final String socket;
+    private volatile String socket;
+    /** Non-null only for a {@link #handover} notifier: fd-store messages to replay, and the last state sent. */
+    private final List<Object[]> storeLog;
+    private String lastState;
 
     private SdNotify(String socket) {
+        this(socket, false);
+    }
+
+    private SdNotify(String socket, boolean recording) {
         this.socket = socket;
+        this.storeLog = recording ? new ArrayList<>() : null;
+    }
+
+    /**
+     * For a master started by an upgrade: it talks to the old master at {@code oldMaster} until {@link #redirect}
+     * points it at systemd, which then gets the fd-store messages and the last state again.
+     */
+    public static SdNotify handover(String oldMaster) {
+        return new SdNotify(oldMaster, true);
+    }
+
+    /**
+     * Sends everything from now on to {@code newSocket} (null or empty: nowhere); a {@link #handover} notifier
+     * first replays its FDSTORE/FDSTOREREMOVE messages and its last state there.
+     */
+    public synchronized void redirect(String newSocket) {
+        socket = newSocket == null || newSocket.isEmpty() ? null : newSocket;
+        if (storeLog != null) {
+            List<Object[]> replay = List.copyOf(storeLog);
+            storeLog.clear();
+            for (Object[] m : replay) {
+                sendWithFds((String) m[0], (int[]) m[1]);
+            }
+            if (lastState != null) {
+                send(lastState);
+            }
+        }
     }
 
     /**
@@ -45,7 +81,15 @@ public final class SdNotify {
      * Sends {@code state} with {@code fds} attached (SCM_RIGHTS), as sd_pid_notify_with_fds does; the receiver gets
      * duplicates, ours stay open. Never throws; false when disabled or sending failed.
      */
-    public boolean sendWithFds(String state, int[] fds) {
+    public synchronized boolean sendWithFds(String state, int[] fds) {
+        String socket = this.socket;
+        if (storeLog != null) {
+            if (state.startsWith("FDSTORE")) {
+                storeLog.add(new Object[] {state, fds.clone()});
+            } else if (!state.startsWith("WATCHDOG")) {
+                lastState = state;
+            }
+        }
         if (socket == null) {
             return false;
         }

@@ -79,12 +79,18 @@ public final class ClusterMaster implements ControlApi {
     /** Loop thread only: SIGCHLD is not trapped, so reaping needs a deadline of its own. */
     private boolean pollReaping;
     private long lastReapPoll;
+    private final MasterUpgrade upgrader;
+    private final boolean startedByUpgrade;
+    private ControlSurfaces.Started surfaces;
+    /** Set once a new master took over: this one then leaves socket files to it. */
+    private volatile boolean handedOver;
 
-    private ClusterMaster(Config config, List<InheritedSocket> sockets) throws IOException {
+    private ClusterMaster(Config config, List<InheritedSocket> sockets, SdNotify sdNotify, Map<String, String> env) throws IOException {
         this.config = config;
         this.pid = Posix.get().getpid();
         messages.allowCoreThreadTimeOut(true);
-        this.sdNotify = SdNotify.fromEnvironment();
+        this.sdNotify = sdNotify;
+        this.startedByUpgrade = UpgradeHandover.isUpgrade(env);
         this.watchdog = Watchdog.fromEnvironment(System.getenv(), pid);
         int euid = Posix.get().geteuid();
         RuntimeDirGuard.ensure(config.runtimeDir(), euid);
@@ -95,13 +101,16 @@ public final class ClusterMaster implements ControlApi {
         WorkerLauncher launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
         this.loop = new EventLoop("cm-loop", this::nextDeadline, this::onDeadline, this::onFatal);
         this.supervisor = new Supervisor(master, launcher, sdNotify, pid, this::onReply, this::onMasterExit);
+        this.upgrader = new MasterUpgrade(config, sockets, pid, sdNotify, env, new UpgradeHost());
     }
 
     /** Starts a master: binds nothing it was not told to, spawns the workers, installs signal handlers. */
     public static ClusterMaster start(Config config) throws IOException {
-        List<InheritedSocket> sockets = ListenerSetup.open(config, System.getenv(), Posix.get().getpid(), SdNotify.fromEnvironment());
-        ClusterMaster m = new ClusterMaster(config, sockets);
-        m.resources.add(() -> ListenerSetup.close(sockets));
+        Map<String, String> env = System.getenv();
+        SdNotify sdNotify = UpgradeHandover.notifier(env);
+        List<InheritedSocket> sockets = ListenerSetup.open(config, env, Posix.get().getpid(), sdNotify);
+        ClusterMaster m = new ClusterMaster(config, sockets, sdNotify, env);
+        m.resources.add(() -> ListenerSetup.close(sockets, !m.handedOver));
         m.begin();
         return m;
     }
@@ -130,8 +139,12 @@ public final class ClusterMaster implements ControlApi {
         }
         // workers start while the control surfaces come up
         loop.start();
+        if (startedByUpgrade && config.repl()) {
+            // the old master's control socket: it keeps serving its open sessions, new clients come to us
+            Files.deleteIfExists(config.replSocket());
+        }
         try {
-            ControlSurfaces.Started surfaces = ControlSurfaces.start(config, this);
+            surfaces = ControlSurfaces.start(config, this);
             resources.addAll(surfaces.resources());
             httpAddress = surfaces.httpAddress();
         } catch (IOException | RuntimeException e) {
@@ -197,6 +210,17 @@ public final class ClusterMaster implements ControlApi {
     @Override
     public CompletableFuture<String> kill() {
         return quitHard();
+    }
+
+    @Override
+    public CompletableFuture<String> upgrade() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        if (exitCode.isDone()) {
+            f.completeExceptionally(new IllegalStateException("the master has exited"));
+            return f;
+        }
+        loop.submit(() -> upgrader.start(f));
+        return f;
     }
 
     @Override
@@ -333,6 +357,62 @@ public final class ClusterMaster implements ControlApi {
             log.debug("cannot clean {}", dir, e);
         }
     }
+
+    /** What an upgrade needs from this master; called on the loop. */
+    private final class UpgradeHost implements MasterUpgrade.Host {
+        @Override
+        public void releaseForUpgrade() {
+            if (surfaces != null && surfaces.http() != null) {
+                try {
+                    surfaces.http().close();   // the new master binds the HTTP status port
+                } catch (IOException e) {
+                    log.debug("closing the HTTP status port for the upgrade", e);
+                }
+            }
+        }
+
+        @Override
+        public void restoreAfterFailedUpgrade() {
+            try {
+                if (config.httpPort() != null) {
+                    dev.clustermaster.control.HttpStatusServer http = dev.clustermaster.control.HttpStatusServer.start(
+                            ClusterMaster.this, config.httpAddress(), config.httpPort());
+                    resources.add(http::close);
+                    httpAddress = http.address();
+                }
+                if (config.repl() && !Files.exists(config.replSocket())
+                        || config.repl() && Files.exists(config.replSocket()) && !answers(config.replSocket())) {
+                    dev.clustermaster.control.ControlServer repl = ControlSurfaces.startRepl(config, ClusterMaster.this);
+                    if (repl != null) {
+                        resources.add(repl::close);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                log.error("after the failed upgrade the control surfaces could not be restored: {}", e.getMessage());
+            }
+        }
+
+        @Override
+        public void handedOver(int newPid) {
+            handedOver = true;
+            sdNotify.redirect(null);   // systemd now listens to the new master only
+            quit();
+        }
+
+        @Override
+        public void submit(Runnable task) {
+            loop.submit(task);
+        }
+
+        private boolean answers(Path socket) {
+            try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+
 
     /**
      * Callbacks from the fd poller thread: they only enqueue, to the loop or (the user's onMessage handler, which

@@ -57,7 +57,7 @@ final class ListenerSetup {
             }
             discard(describeAll(stored), "the socket unit passes the sockets", systemd);
             log.info("socket activation: {}", activated.stream().map(l -> l.name() + "=" + l.spec()).toList());
-            return toInherited(activated, true);
+            return activated.stream().map(l -> new InheritedSocket(l.name(), l.spec(), l.fd(), true, true)).toList();
         }
         List<Spec> specs = ListenSockets.parseAll(config.listen());
         List<Listener> candidates = describeAll(stored);
@@ -86,7 +86,7 @@ final class ListenerSetup {
                     bound.add(a);
                 }
                 boolean kept = store(a, systemd);
-                out.add(new InheritedSocket(a.name(), a.spec(), a.fd(), kept));
+                out.add(new InheritedSocket(a.name(), a.spec(), a.fd(), kept, false));
             }
         } catch (IOException | RuntimeException e) {
             ListenSockets.close(bound);
@@ -106,9 +106,14 @@ final class ListenerSetup {
 
     /** Closes the sockets; unix socket files are removed only if systemd holds no copy of the socket. */
     static void close(List<InheritedSocket> sockets) {
-        List<Listener> ours = sockets.stream().filter(s -> !s.fromSystemd())
+        close(sockets, true);
+    }
+
+    /** {@code removeFiles} false: a master that handed its sockets to the next one leaves every socket file. */
+    static void close(List<InheritedSocket> sockets, boolean removeFiles) {
+        List<Listener> ours = sockets.stream().filter(s -> removeFiles && !s.fromSystemd())
                 .map(s -> new Listener(s.name(), s.spec(), s.fd())).toList();
-        List<Listener> systemds = sockets.stream().filter(InheritedSocket::fromSystemd)
+        List<Listener> systemds = sockets.stream().filter(s -> !removeFiles || s.fromSystemd())
                 .map(s -> new Listener(s.name(), s.spec(), s.fd())).toList();
         ListenSockets.close(ours, true);
         ListenSockets.close(systemds, false);
@@ -176,9 +181,5 @@ final class ListenerSetup {
                 }
             }
         }
-    }
-
-    private static List<InheritedSocket> toInherited(List<Listener> listeners, boolean fromSystemd) {
-        return listeners.stream().map(l -> new InheritedSocket(l.name(), l.spec(), l.fd(), fromSystemd)).toList();
     }
 }

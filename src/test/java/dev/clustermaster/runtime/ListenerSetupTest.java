@@ -63,7 +63,7 @@ class ListenerSetupTest {
         Listener old = ListenSockets.bind(List.of("tcp://127.0.0.1:0")).get(0);
         int port = port(old.spec());
         List<InheritedSocket> got = open(List.of("tcp://127.0.0.1:" + port), List.of(new Passed("cm-listen.tcp-" + port, old.fd())));
-        assertEquals(List.of(new InheritedSocket("tcp-" + port, old.spec(), old.fd(), true)), got, "the same fd, nothing bound anew");
+        assertEquals(List.of(new InheritedSocket("tcp-" + port, old.spec(), old.fd(), true, false)), got, "the same fd, nothing bound anew");
         NotifyReceiver.Message stored = systemd.await("FDSTORE", T, m -> m.get("FDSTORE") != null);
         assertEquals("cm-listen.tcp-" + port, stored.get("FDNAME"));
         assertEquals(old.spec(), ListenSockets.describe(stored.fds()[0]));
@@ -137,7 +137,7 @@ class ListenerSetupTest {
         Listener unit = ListenSockets.bind(List.of("tcp://127.0.0.1:0")).get(0);
         Listener stale = ListenSockets.bind(List.of("tcp://127.0.0.1:0")).get(0);
         List<InheritedSocket> got = open(List.of(), List.of(new Passed("http", unit.fd()), new Passed("cm-listen.tcp-0", stale.fd())));
-        assertEquals(List.of(new InheritedSocket("http", unit.spec(), unit.fd(), true)), got);
+        assertEquals(List.of(new InheritedSocket("http", unit.spec(), unit.fd(), true, true)), got);
         assertFalse(connects(port(stale.spec())));
         assertEquals("cm-listen.tcp-0", systemd.await("FDSTOREREMOVE", T, m -> m.get("FDSTOREREMOVE") != null).get("FDNAME"));
         assertTrue(systemd.seen().stream().noneMatch(m -> m.get("FDSTORE") != null), "the socket unit holds its own: " + systemd.seen());
