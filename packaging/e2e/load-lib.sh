@@ -78,6 +78,7 @@ zd_conf() { # $1 = port, $2 = an extra conf line
 name=cluster-master
 main=dev.clustermaster.demo.DemoHttpWorker
 jvm.args=-Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m
+ready=notify
 size=$SIZE
 listen=tcp://127.0.0.1:$1
 stop.timeout=20s

@@ -78,7 +78,7 @@ class FdStoreIT {
     }
 
     private String[] args(String runDir) {
-        return new String[] {"--main", "dev.clustermaster.demo.DemoHttpWorker", "--size", "1",
+        return new String[] {"--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", "1",
                 "--listen", "tcp://127.0.0.1:0", "--runtime-dir", dir.resolve(runDir).toString(), "--repl", "false",
                 "--stop-timeout", "20s"};
     }

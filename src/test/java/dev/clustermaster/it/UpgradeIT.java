@@ -92,7 +92,7 @@ class UpgradeIT {
     }
 
     private static void writeConf(Path conf, String extra) throws IOException {
-        Files.writeString(conf, "main=dev.clustermaster.demo.DemoHttpWorker\nsize=2\nlisten=tcp://127.0.0.1:0\n"
+        Files.writeString(conf, "main=dev.clustermaster.demo.DemoHttpWorker\nready=notify\nsize=2\nlisten=tcp://127.0.0.1:0\n"
                 + "stop.timeout=20s\n" + extra + "\n");
     }
 
