@@ -8,7 +8,12 @@ all its threads (a proxy for wakeups); then RSS, PSS, thread count; then the wal
 status` (a whole client JVM). Prints one line per round and the median (min-max) of each figure; with
 --doc FILE also replaces the section between the footprint markers in FILE.
 
-    python3 bench/footprint.py --rounds 5 --idle 30 [--label NAME] [--opts "JVM FLAGS"] [--doc docs/benchmarks.md]
+Several --variant LABEL|JAR|JAVA_OPTS|CLUSTER_MASTER_JVM_FLAGS|CDS_DIR (fields after JAR optional; an absent
+field keeps the launcher's default, CDS_DIR "" means none) are measured round-robin, one fresh master each per
+round, so load on a shared machine hits them alike.
+
+    python3 bench/footprint.py --rounds 5 --idle 30 [--opts "JVM FLAGS"] [--doc docs/benchmarks.md]
+    python3 bench/footprint.py --variant 'before|/tmp/old.jar|-Xmx256m||' --variant 'after|target/cluster-master-0.1.0-all.jar'
 """
 import argparse
 import os
@@ -58,19 +63,32 @@ def cpu_ticks(pid):
 
 
 def ctx_switches(pid):
-    total = 0
+    """tid -> (thread name, voluntary + involuntary context switches): each wake from a sleep is one."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            n = 0
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 for line in f:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
+                        n += int(line.split()[1])
+            out[tid] = (name, n)
         except FileNotFoundError:
             pass
-    return total
+    return out
 
 
-def one_round(args, opts, work):
+def wakeups(before, after):
+    """Per thread name, switches in the window; threads born in it count from 0, threads gone are lost."""
+    per = {}
+    for tid, (name, n) in after.items():
+        per[name] = per.get(name, 0) + n - before.get(tid, (name, 0))[1]
+    return per
+
+
+def one_round(args, v, work):
     sock_path = os.path.join(work, "notify.sock")
     ctl_path = os.path.join(work, "ctl.sock")
     for p in (sock_path, ctl_path):
@@ -79,8 +97,11 @@ def one_round(args, opts, work):
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(sock_path)
     notify.settimeout(0.005)
-    env = dict(os.environ, NOTIFY_SOCKET=sock_path, JAVA_OPTS=opts, CLUSTER_MASTER_JAR=args.jar)
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path, JAVA_OPTS=v["opts"], CLUSTER_MASTER_JAR=v["jar"])
     env.pop("WATCHDOG_USEC", None)
+    if v.get("flags") is not None:
+        env["CLUSTER_MASTER_JVM_FLAGS"] = v["flags"]
+    env["CLUSTER_MASTER_CDS_DIR"] = v.get("cds") or "/nonexistent"
     launcher = os.path.join(ROOT, "packaging/cluster-master")
     cmd = [launcher, "run", "--exec", "sleep", "--size", str(args.size), "--ready-grace", "0",
            "--repl", ctl_path, "--name", "bench-footprint", "--", "100000"]
@@ -113,7 +134,8 @@ def one_round(args, opts, work):
             "pss_mib": pss_kib(pid) / 1024,
             "threads": status_field(pid, "Threads"),
             "idle_cpu_pct": (c1 - c0) / CLK_TCK / (w1 - w0) * 100,
-            "ctxsw_per_s": (s1 - s0) / (w1 - w0),
+            "ctxsw_per_s": sum(wakeups(s0, s1).values()) / (w1 - w0),
+        "busiest": sorted(wakeups(s0, s1).items(), key=lambda kv: -kv[1])[:4],
             "listening_ms": listening * 1000,
             "ready_ms": ready * 1000,
         }
@@ -166,37 +188,60 @@ def main():
     ap.add_argument("--jar", default=os.path.join(ROOT, "target/cluster-master-0.1.0-all.jar"))
     ap.add_argument("--opts", default=None, help="JAVA_OPTS (default: the one in packaging/default)")
     ap.add_argument("--label", default="")
+    ap.add_argument("--cds", default=None, help="CLUSTER_MASTER_CDS_DIR for the launcher (default: none)")
+    ap.add_argument("--variant", action="append", default=[], help="LABEL|JAR|JAVA_OPTS|JVM_FLAGS|CDS_DIR ('-' = launcher default flags)")
     ap.add_argument("--doc", default=None, help="replace the footprint section of this markdown file")
     args = ap.parse_args()
-    opts = default_opts() if args.opts is None else args.opts
     work = tempfile.mkdtemp(prefix="cm-footprint-")
-    print(f"# {args.label} JAVA_OPTS={opts!r} rounds={args.rounds} idle={args.idle}s work={work}", flush=True)
-    rounds = []
+    variants = [parse_variant(x) for x in args.variant] or [
+        {"label": args.label or "this", "jar": args.jar, "opts": default_opts() if args.opts is None else args.opts,
+         "flags": None, "cds": args.cds}]
+    print(f"# rounds={args.rounds} idle={args.idle}s work={work}", flush=True)
+    for v in variants:
+        print(f"# {v}", flush=True)
+    results = {v["label"]: [] for v in variants}
     for i in range(args.rounds):
-        r = one_round(args, opts, work)
-        rounds.append(r)
-        print(f"round {i + 1}: " + ", ".join(f"{k}={fmt.format(r[k])}" for k, _, fmt in FIGURES), flush=True)
-    rows = summary(rounds)
-    table = ["| figure | median | min–max |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+        for v in variants:
+            r = one_round(args, v, work)
+            results[v["label"]].append(r)
+            print(f"round {i + 1} {v['label']}: " + ", ".join(f"{k}={fmt.format(r[k])}" for k, _, fmt in FIGURES)
+                  + f", busiest threads {r['busiest']}", flush=True)
+    table = ["| figure | " + " | ".join(v["label"] for v in variants) + " |",
+             "|---|" + "---|" * len(variants)]
+    sums = [summary(results[v["label"]]) for v in variants]
+    for row, (_, label, _) in enumerate(FIGURES):
+        table.append(f"| {label} | " + " | ".join(f"{s[row][1]} ({s[row][2]})" for s in sums) + " |")
     print("\n".join(table))
     if args.doc:
-        write_doc(args, opts, table)
+        write_doc(args, variants, table)
 
 
-def write_doc(args, opts, table):
+def parse_variant(text):
+    f = text.split("|")
+    return {"label": f[0], "jar": f[1], "opts": f[2] if len(f) > 2 else "",
+            "flags": f[3] if len(f) > 3 and f[3] != "-" else None, "cds": f[4] if len(f) > 4 else None}
+
+
+def write_doc(args, variants, table):
     begin, end = "<!-- footprint:begin -->", "<!-- footprint:end -->"
-    cmd = "python3 bench/footprint.py --rounds {} --idle {:g}{}".format(
-        args.rounds, args.idle, "" if args.opts is None else " --opts " + shlex.quote(args.opts))
+    cmd = "python3 " + " ".join(shlex.quote(a) for a in ["bench/footprint.py"] + sys.argv[1:])
     jv = subprocess.run(["java", "-version"], stderr=subprocess.PIPE).stderr.decode().splitlines()[0]
+    defs = [f"- **{v['label']}**: jar `{os.path.relpath(v['jar'], ROOT) if v['jar'].startswith(ROOT) else v['jar']}`, "
+            f"JAVA_OPTS `{v['opts'] or '(empty)'}`, launcher flags "
+            f"{'`' + v['flags'] + '`' if v['flags'] else '(none)' if v['flags'] == '' else '(the launcher default)'}, "
+            f"AppCDS {'archives from `packaging/cluster-master-cds`' if v['cds'] else 'none'}" for v in variants]
     section = "\n".join([
         begin,
         "## Master footprint with idle workers",
         "",
-        f"Generated by `{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({os.cpu_count()} CPUs "
-        f"shared with other jobs, {jv}). The master runs through the packaged launcher `packaging/cluster-master` "
-        f"with `JAVA_OPTS={opts}`, {args.size} `sleep` workers, `--ready-grace 0`; {args.rounds} rounds, "
-        f"each a fresh master. Idle CPU and context switches over {args.idle:g} s after a {args.settle:g} s "
-        "settle; RSS/PSS from /proc; `ctl status` is the whole client (its own JVM) against that master.",
+        f"`{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {os.cpu_count()} CPUs shared with "
+        f"other jobs (expect noise in the timings), {jv}. The master runs through the packaged launcher "
+        f"`packaging/cluster-master` with {args.size} `sleep` workers and `--ready-grace 0`; {args.rounds} rounds, "
+        f"the variants interleaved, each a fresh master; median (min–max). Idle CPU and context switches over "
+        f"{args.idle:g} s after a {args.settle:g} s settle; RSS/PSS from /proc; `ctl status` is the whole "
+        "client (its own JVM) against that master.",
+        "",
+        *defs,
         "",
         *table,
         end,

@@ -351,5 +351,9 @@ missing=""
 [ "$HAVE_GUN" = 1 ] || missing="$missing gunicorn"
 [ -z "$missing" ] || printf '\nNot installed in this run, so not compared:%s.\n' "$missing"
 } >"$DOC.tmp"
+# keep the section bench/footprint.py maintains
+if grep -q 'footprint:begin' "$DOC" 2>/dev/null; then
+    { echo; sed -n '/<!-- footprint:begin -->/,/<!-- footprint:end -->/p' "$DOC"; } >>"$DOC.tmp"
+fi
 mv "$DOC.tmp" "$DOC"
 log "wrote $DOC"
