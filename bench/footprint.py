@@ -18,6 +18,7 @@ round, so load on a shared machine hits them alike.
 import argparse
 import os
 import re
+import resource
 import shlex
 import signal
 import socket
@@ -122,6 +123,7 @@ def one_round(args, v, work):
                 continue
             if "READY=1" in msg.split("\n"):
                 ready = time.monotonic() - t0
+                ready_cpu = cpu_ticks(proc.pid) / CLK_TCK
         if listening is None:
             listening = ready
         time.sleep(args.settle)
@@ -138,11 +140,15 @@ def one_round(args, v, work):
         "busiest": sorted(wakeups(s0, s1).items(), key=lambda kv: -kv[1])[:4],
             "listening_ms": listening * 1000,
             "ready_ms": ready * 1000,
+            "ready_cpu_ms": ready_cpu * 1000,
         }
         t = time.monotonic()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run([launcher, "ctl", "--socket", ctl_path, "status"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         r["ctl_ms"] = (time.monotonic() - t) * 1000
+        ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r["ctl_cpu_ms"] = (ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime) * 1000
         if out.returncode != 0:
             raise RuntimeError("ctl status failed: " + out.stdout.decode(errors="replace"))
         return r
@@ -166,7 +172,9 @@ FIGURES = [
     ("ctxsw_per_s", "context switches/s (all threads)", "{:.1f}"),
     ("listening_ms", "launch -> control socket (ms)", "{:.0f}"),
     ("ready_ms", "launch -> READY=1 (ms)", "{:.0f}"),
+    ("ready_cpu_ms", "master CPU time until READY=1 (ms)", "{:.0f}"),
     ("ctl_ms", "`ctl status` wall time (ms)", "{:.0f}"),
+    ("ctl_cpu_ms", "`ctl status` CPU time (ms)", "{:.0f}"),
 ]
 
 
@@ -239,7 +247,10 @@ def write_doc(args, variants, table):
         f"`packaging/cluster-master` with {args.size} `sleep` workers and `--ready-grace 0`; {args.rounds} rounds, "
         f"the variants interleaved, each a fresh master; median (min–max). Idle CPU and context switches over "
         f"{args.idle:g} s after a {args.settle:g} s settle; RSS/PSS from /proc; `ctl status` is the whole "
-        "client (its own JVM) against that master.",
+        "client (its own JVM) against that master. Wall times depend on the load of the shared machine; the CPU "
+        "times (user + system) much less. The per-thread wake-ups of each round are in the script's output.",
+        "",
+        "Jars outside `target/` are builds of the commit the label names (`git worktree add /tmp/b 1643c05 && (cd /tmp/b && mvn -o -q package -DskipTests)`); CDS_DIR holds the archives of `CLUSTER_MASTER_JAR=JAR CLUSTER_MASTER_LAUNCHER=packaging/cluster-master packaging/cluster-master-cds DIR`. With the launcher's flags the remaining wake-ups are the JVM's own threads (Monitor Deflation, VM Thread, Native Heap Trimmer); the master's threads (cm-loop, cm-poller) do not wake while idle.",
         "",
         *defs,
         "",
