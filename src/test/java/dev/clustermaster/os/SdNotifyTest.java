@@ -125,4 +125,28 @@ class SdNotifyTest {
             ListenSockets.close(bound);
         }
     }
+
+    /** An upgraded master reports to the old master first; redirect replays its fd-store messages and state to systemd. */
+    @Test
+    void aHandoverNotifierReplaysTheStoreAndTheLastStateAfterRedirect() throws Exception {
+        List<ListenSockets.Listener> bound = ListenSockets.bind(List.of("tcp://127.0.0.1:0"));
+        try (NotifyReceiver old = NotifyReceiver.bind(dir.resolve("old.sock"));
+             NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("systemd.sock"))) {
+            SdNotify n = SdNotify.handover(old.path());
+            assertTrue(n.storeFds("cm-listen.web", bound.get(0).fd()));
+            assertTrue(n.send("READY=1\nSTATUS=2/2 ready"));
+            n.send("WATCHDOG=1");
+            old.await("READY at the old master", Duration.ofSeconds(10), m -> "1".equals(m.get("READY")));
+            n.redirect(systemd.path());
+            NotifyReceiver.Message stored = systemd.await("FDSTORE", Duration.ofSeconds(10), m -> m.get("FDSTORE") != null);
+            assertEquals(bound.get(0).spec(), ListenSockets.describe(stored.fds()[0]));
+            NotifyReceiver.Message state = systemd.await("the last state", Duration.ofSeconds(10), m -> m.get("READY") != null);
+            assertEquals("2/2 ready", state.get("STATUS"));
+            assertTrue(systemd.seen().stream().noneMatch(m -> m.get("WATCHDOG") != null), "pings are not replayed");
+            n.redirect(null);
+            assertFalse(n.send("STOPPING=1"), "redirected to nowhere");
+        } finally {
+            ListenSockets.close(bound);
+        }
+    }
 }
