@@ -1,5 +1,6 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Fds;
 import jnr.unixsocket.Credentials;
 import jnr.unixsocket.UnixServerSocketChannel;
 import jnr.unixsocket.UnixSocketAddress;
@@ -41,7 +42,6 @@ public final class ControlServer implements java.io.Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
     private static final int BACKLOG = 128;
-    private static final int SHUT_RDWR = 2;
     private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final ControlApi api;
@@ -132,7 +132,7 @@ public final class ControlServer implements java.io.Closeable {
         SocketFileGuard.prepareParent(path, group);
         SocketFileGuard.removeStaleSocket(path);
         unixServer = UnixServerSocketChannel.open();
-        PosixSupport.setCloseOnExec(unixServer.getFD());
+        Fds.setCloseOnExec(unixServer.getFD());
         Path staging = SocketFileGuard.stagingDir(path);
         try {
             Path staged = staging.resolve(SocketFileGuard.STAGED_NAME);
@@ -353,7 +353,7 @@ public final class ControlServer implements java.io.Closeable {
         closed = true;
         if (unixServer != null) {
             // accept(2) does not return when another thread closes the fd; shutdown(2) makes it fail at once.
-            jnr.enxio.channels.Native.shutdown(unixServer.getFD(), SHUT_RDWR);
+            Fds.shutdown(unixServer.getFD());
         }
         if (tcpServer != null) {
             try {

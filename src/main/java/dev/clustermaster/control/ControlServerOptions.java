@@ -1,5 +1,7 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Users;
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +41,7 @@ public final class ControlServerOptions {
         this.socketPath = b.socketPath;
         this.fileMode = b.fileMode;
         this.group = b.group;
-        this.allowedUids = b.allowedUids == null ? Set.copyOf(java.util.List.of(0, PosixSupport.ownUid())) : Set.copyOf(b.allowedUids);
+        this.allowedUids = b.allowedUids == null ? Set.copyOf(java.util.List.of(0, Users.ownUid())) : Set.copyOf(b.allowedUids);
         this.tcpAddress = b.tcpAddress;
         this.maxConnections = b.maxConnections;
         this.maxConnectionsPerPeer = Math.min(b.maxConnectionsPerPeer, b.maxConnections);

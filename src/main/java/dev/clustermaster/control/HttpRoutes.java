@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.os.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +86,7 @@ final class HttpRoutes {
         if (uid.isEmpty()) {
             return Optional.of("cannot identify the uid of " + r.remote() + " (changes are accepted only from local processes)");
         }
-        int gid = PosixSupport.primaryGid(uid.getAsInt()).orElse(-1);
+        int gid = Users.primaryGid(uid.getAsInt()).orElse(-1);
         PeerAccessPolicy.Decision d = policy.check(0, uid.getAsInt(), gid);
         return d.allowed() ? Optional.empty() : Optional.of(d.reason());
     }

@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.os.TcpSocketOwners;
+import dev.clustermaster.os.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ public final class HttpStatusServer implements java.io.Closeable {
         }
 
         public static Options defaults() {
-            return new Options(Set.copyOf(java.util.List.of(0, PosixSupport.ownUid())), null, Duration.ofSeconds(10), Duration.ofSeconds(10),
+            return new Options(Set.copyOf(java.util.List.of(0, Users.ownUid())), null, Duration.ofSeconds(10), Duration.ofSeconds(10),
                     256, new ProcessStats(), Duration.ofSeconds(30));
         }
 

@@ -1,5 +1,7 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Users;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,13 +42,12 @@ final class PeerAccessPolicy {
     /** Policy backed by the system's user/group database; fails if the group does not exist. */
     static PeerAccessPolicy forSystem(Set<Integer> allowedUids, String groupName) throws IOException {
         if (groupName == null) {
-            return new PeerAccessPolicy(allowedUids, null, null, Set.of(), PosixSupport::userName, PeerAccessPolicy::procGroups);
+            return new PeerAccessPolicy(allowedUids, null, null, Set.of(), Users::userName, PeerAccessPolicy::procGroups);
         }
-        var group = PosixSupport.group(groupName)
+        var group = Users.group(groupName)
                 .orElseThrow(() -> new IOException("control socket group '" + groupName + "' does not exist"));
-        Set<String> members = group.getMembers() == null ? Set.of() : Set.of(group.getMembers());
-        return new PeerAccessPolicy(allowedUids, groupName, (int) group.getGID(), members,
-                PosixSupport::userName, PeerAccessPolicy::procGroups);
+        return new PeerAccessPolicy(allowedUids, groupName, group.gid(), group.members(),
+                Users::userName, PeerAccessPolicy::procGroups);
     }
 
     Decision check(int pid, int uid, int gid) {

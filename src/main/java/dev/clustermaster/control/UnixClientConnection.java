@@ -1,5 +1,6 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Fds;
 import jnr.unixsocket.UnixSocketChannel;
 import jnr.unixsocket.UnixSocketOptions;
 import org.slf4j.Logger;
@@ -17,7 +18,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class UnixClientConnection implements ClientConnection {
 
     private static final Logger log = LoggerFactory.getLogger(UnixClientConnection.class);
-    private static final int SHUT_RDWR = 2;
 
     private final UnixSocketChannel channel;
     private final int fd;
@@ -32,7 +32,7 @@ final class UnixClientConnection implements ClientConnection {
         this.fd = channel.getFD();
         this.description = description;
         this.writeTimeout = writeTimeout;
-        PosixSupport.setCloseOnExec(fd);
+        Fds.setCloseOnExec(fd);
         try {
             channel.setOption(UnixSocketOptions.SO_SNDTIMEO, clampMillis(writeTimeout));
         } catch (IOException | RuntimeException e) {
@@ -81,7 +81,7 @@ final class UnixClientConnection implements ClientConnection {
     public void abort() {
         if (aborted.compareAndSet(false, true)) {
             // shutdown (not close) wakes a thread blocked in read/write without freeing the fd number under it.
-            jnr.enxio.channels.Native.shutdown(fd, SHUT_RDWR);
+            Fds.shutdown(fd);
         }
     }
 

@@ -7,42 +7,64 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
+import jnr.constants.platform.Access;
+import jnr.constants.platform.AddressFamily;
+import jnr.constants.platform.Errno;
+import jnr.constants.platform.Fcntl;
+import jnr.constants.platform.IPProto;
+import jnr.constants.platform.OpenFlags;
+import jnr.constants.platform.Shutdown;
+import jnr.constants.platform.Sock;
+import jnr.constants.platform.SocketLevel;
+import jnr.constants.platform.SocketMessage;
+import jnr.constants.platform.SocketOption;
+import jnr.constants.platform.Sysconf;
+import jnr.constants.platform.WaitFlags;
 
 /**
  * Direct libc bindings for what jnr-posix lacks or gets wrong (posix_spawn signal attributes throw "not yet
  * supported" in jnr-posix 3.1.20, its posix_spawnp drops the error code, no pipe2/SO_SNDTIMEO/shutdown).
- * Constants are the Linux values, identical on x86_64 and aarch64.
+ * The package's one libc binding: sockets, spawning, signals and fds all go through it.
  */
 final class Libc {
     private Libc() {}
 
+    // From jnr-constants where it has them (its Linux table); the rest are Linux values, same on x86_64/aarch64.
+    static final int O_RDONLY = OpenFlags.O_RDONLY.intValue();
+    static final int O_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
     static final int O_CLOEXEC = 0x80000;
-    static final int SOCK_CLOEXEC = O_CLOEXEC;
-    static final int AF_UNIX = 1;
-    static final int SOCK_STREAM = 1;
-    static final int SOCK_DGRAM = 2;
-    static final int F_GETFD = 1;
-    static final int F_SETFD = 2;
+    static final int AF_UNIX = AddressFamily.AF_UNIX.intValue();
+    static final int AF_INET = AddressFamily.AF_INET.intValue();
+    static final int AF_INET6 = AddressFamily.AF_INET6.intValue();
+    static final int SOCK_STREAM = Sock.SOCK_STREAM.intValue();
+    static final int SOCK_DGRAM = Sock.SOCK_DGRAM.intValue();
+    static final int SOCK_CLOEXEC = Sock.SOCK_CLOEXEC.intValue();
+    static final int F_GETFD = Fcntl.F_GETFD.intValue();
+    static final int F_SETFD = Fcntl.F_SETFD.intValue();
+    static final int F_GETFL = Fcntl.F_GETFL.intValue();
+    static final int F_SETFL = Fcntl.F_SETFL.intValue();
     static final int FD_CLOEXEC = 1;
     static final int F_DUPFD_CLOEXEC = 1030;
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
-    static final int SOL_SOCKET = 1;
-    static final int SO_RCVTIMEO = 20;
-    static final int SO_SNDTIMEO = 21;
-    static final int MSG_NOSIGNAL = 0x4000;
-    static final int MSG_CTRUNC = 0x8;
+    static final int SOL_SOCKET = SocketLevel.SOL_SOCKET.intValue();
+    static final int SO_REUSEADDR = SocketOption.SO_REUSEADDR.intValue();
+    static final int SO_TYPE = SocketOption.SO_TYPE.intValue();
+    static final int SO_ACCEPTCONN = SocketOption.SO_ACCEPTCONN.intValue();
+    static final int SO_RCVTIMEO = SocketOption.SO_RCVTIMEO.intValue();
+    static final int SO_SNDTIMEO = SocketOption.SO_SNDTIMEO.intValue();
+    static final int IPPROTO_IPV6 = IPProto.IPPROTO_IPV6.intValue();
+    static final int IPV6_V6ONLY = 26;
+    static final int MSG_NOSIGNAL = SocketMessage.MSG_NOSIGNAL.intValue();
+    static final int MSG_CTRUNC = SocketMessage.MSG_CTRUNC.intValue();
+    static final int MSG_DONTWAIT = SocketMessage.MSG_DONTWAIT.intValue();
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SCM_RIGHTS = 1;
-    static final int MSG_DONTWAIT = 0x40;
-    static final int O_NONBLOCK = 0x800;
     static final short POLLIN = 0x1;
-    static final int SHUT_RDWR = 2;
-    static final int WNOHANG = 1;
+    static final int SHUT_RDWR = Shutdown.SHUT_RDWR.intValue();
+    static final int WNOHANG = WaitFlags.WNOHANG.intValue();
     static final int CLOCK_MONOTONIC = 1;
-    static final int SC_CLK_TCK = 2;
-    static final int SC_PAGESIZE = 30;
-    static final int SC_OPEN_MAX = 4;
+    static final int SC_CLK_TCK = Sysconf._SC_CLK_TCK.intValue();
+    static final int SC_PAGESIZE = Sysconf._SC_PAGESIZE.intValue();
+    static final int SC_OPEN_MAX = Sysconf._SC_OPEN_MAX.intValue();
     static final short POSIX_SPAWN_SETPGROUP = 0x02;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -56,16 +78,17 @@ final class Libc {
     static final int SPAWNATTR_SIZE = 1024;
     static final int FILE_ACTIONS_SIZE = 512;
 
-    static final int ENOENT = 2;
-    static final int ESRCH = 3;
-    static final int EINTR = 4;
-    static final int EBADF = 9;
-    static final int ECHILD = 10;
-    static final int EAGAIN = 11;
-    static final int EPIPE = 32;
-    static final int EACCES = 13;
-    static final int EISDIR = 21;
-    static final int X_OK = 1;
+    static final int ENOENT = Errno.ENOENT.intValue();
+    static final int ESRCH = Errno.ESRCH.intValue();
+    static final int EINTR = Errno.EINTR.intValue();
+    static final int EBADF = Errno.EBADF.intValue();
+    static final int ECHILD = Errno.ECHILD.intValue();
+    static final int EAGAIN = Errno.EAGAIN.intValue();
+    static final int EPIPE = Errno.EPIPE.intValue();
+    static final int EACCES = Errno.EACCES.intValue();
+    static final int EISDIR = Errno.EISDIR.intValue();
+    static final int EAFNOSUPPORT = Errno.EAFNOSUPPORT.intValue();
+    static final int X_OK = Access.X_OK.intValue();
 
     /** Only the functions this package calls; names must match the libc symbols. */
     public interface Api {
@@ -84,12 +107,18 @@ final class Libc {
         int sigemptyset(Pointer set);
         int sigaction(int sig, Pointer act, Pointer oldAct);
         int access(String path, int mode);
+        int open(String path, int flags, int mode);
 
         int pipe2(@Out int[] fds, int flags);
         int socketpair(int domain, int type, int protocol, @Out int[] fds);
         int socket(int domain, int type, int protocol);
         int bind(int fd, Pointer addr, int addrLen);
+        int bind(int fd, @In byte[] address, int length);
+        int listen(int fd, int backlog);
+        int getsockname(int fd, @Out byte[] address, IntByReference length);
         int setsockopt(int fd, int level, int option, Pointer value, int len);
+        int setsockopt(int fd, int level, int option, @In byte[] value, int length);
+        int getsockopt(int fd, int level, int option, @Out byte[] value, IntByReference length);
         int shutdown(int fd, int how);
         long send(int fd, @In byte[] buf, long len, int flags);
         long sendto(int fd, @In byte[] buf, long len, int flags, Pointer addr, int addrLen);

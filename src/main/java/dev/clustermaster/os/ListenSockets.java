@@ -1,10 +1,5 @@
 package dev.clustermaster.os;
 
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 
 import java.io.IOException;
@@ -272,31 +267,31 @@ public final class ListenSockets {
                 throw new IOException("cannot listen on " + spec.address() + ": unknown host " + spec.host, e);
             }
         }
-        family = ip instanceof Inet4Address ? Net.AF_INET : Net.AF_INET6;
-        int fd = Net.api().socket(family, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
-        if (fd < 0 && dualStack && Net.errno() == Net.EAFNOSUPPORT) {
+        family = ip instanceof Inet4Address ? Libc.AF_INET : Libc.AF_INET6;
+        int fd = Libc.api().socket(family, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0 && dualStack && Libc.errno() == Libc.EAFNOSUPPORT) {
             // IPv6 disabled in this kernel: every address means every IPv4 address.
-            family = Net.AF_INET;
-            fd = Net.api().socket(family, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+            family = Libc.AF_INET;
+            fd = Libc.api().socket(family, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         }
         if (fd < 0) {
             throw failure(spec, "socket");
         }
         try {
-            setIntOption(spec, fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
-            if (family == Net.AF_INET6 && dualStack) {
-                setIntOption(spec, fd, Net.IPPROTO_IPV6, Net.IPV6_V6ONLY, 0);
+            setIntOption(spec, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
+            if (family == Libc.AF_INET6 && dualStack) {
+                setIntOption(spec, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 0);
             }
-            address = family == Net.AF_INET ? sockaddrIn(ip, spec.port) : sockaddrIn6(ip, spec.port);
-            if (Net.api().bind(fd, address, address.length) != 0) {
+            address = family == Libc.AF_INET ? sockaddrIn(ip, spec.port) : sockaddrIn6(ip, spec.port);
+            if (Libc.api().bind(fd, address, address.length) != 0) {
                 throw failure(spec, null);
             }
-            if (Net.api().listen(fd, BACKLOG) != 0) {
+            if (Libc.api().listen(fd, BACKLOG) != 0) {
                 throw failure(spec, "listen");
             }
             return new Listener(spec.name, describe(fd), fd);
         } catch (IOException | RuntimeException e) {
-            Net.api().close(fd);
+            Libc.api().close(fd);
             throw e;
         }
     }
@@ -305,21 +300,21 @@ public final class ListenSockets {
         if (!spec.path.startsWith("@")) {
             removeStaleSocket(spec);
         }
-        int fd = Net.api().socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        int fd = Libc.api().socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw failure(spec, "socket");
         }
         try {
             byte[] address = sockaddrUn(spec.path);
-            if (Net.api().bind(fd, address, address.length) != 0) {
+            if (Libc.api().bind(fd, address, address.length) != 0) {
                 throw failure(spec, null);
             }
-            if (Net.api().listen(fd, BACKLOG) != 0) {
+            if (Libc.api().listen(fd, BACKLOG) != 0) {
                 throw failure(spec, "listen");
             }
             return new Listener(spec.name, spec.address(), fd);
         } catch (IOException | RuntimeException e) {
-            Net.api().close(fd);
+            Libc.api().close(fd);
             throw e;
         }
     }
@@ -361,7 +356,7 @@ public final class ListenSockets {
      */
     public static void close(List<Listener> listeners, boolean removeSocketFiles) {
         for (Listener l : listeners) {
-            Net.api().close(l.fd);
+            Libc.api().close(l.fd);
             if (removeSocketFiles && l.spec.startsWith("unix:") && !l.spec.startsWith("unix:@")) {
                 try {
                     Files.deleteIfExists(Path.of(l.spec.substring("unix:".length())));
@@ -379,41 +374,38 @@ public final class ListenSockets {
     public static String describe(int fd) throws IOException {
         byte[] address = new byte[128];
         IntByReference length = new IntByReference(address.length);
-        if (Net.api().getsockname(fd, address, length) != 0) {
-            int e = Net.errno();
-            throw new IOException("getsockname(fd " + fd + "): " + Net.api().strerror(e));
+        if (Libc.api().getsockname(fd, address, length) != 0) {
+            int e = Libc.errno();
+            throw new IOException("getsockname(fd " + fd + "): " + Libc.strerror(e));
         }
         ByteBuffer b = ByteBuffer.wrap(address, 0, Math.min(length.intValue(), address.length)).order(ByteOrder.nativeOrder());
         int family = b.getShort(0);
         int port = ((address[2] & 0xff) << 8) | (address[3] & 0xff);
-        switch (family) {
-            case Net.AF_INET: {
-                byte[] ip = new byte[4];
-                System.arraycopy(address, 4, ip, 0, 4);
-                return "tcp://" + InetAddress.getByAddress(ip).getHostAddress() + ":" + port;
-            }
-            case Net.AF_INET6: {
-                byte[] ip = new byte[16];
-                System.arraycopy(address, 8, ip, 0, 16);
-                return "tcp://[" + compressIpv6(ip) + "]:" + port;
-            }
-            case Net.AF_UNIX: {
-                int pathBytes = length.intValue() - 2;
-                if (pathBytes <= 0) {
-                    return "unix:";
-                }
-                if (address[2] == 0) {
-                    return "unix:@" + new String(address, 3, pathBytes - 1, StandardCharsets.UTF_8);
-                }
-                int end = 2;
-                while (end < 2 + pathBytes && address[end] != 0) {
-                    end++;
-                }
-                return "unix:" + new String(address, 2, end - 2, StandardCharsets.UTF_8);
-            }
-            default:
-                throw new IOException("fd " + fd + " is a socket of unsupported family " + family);
+        if (family == Libc.AF_INET) {
+            byte[] ip = new byte[4];
+            System.arraycopy(address, 4, ip, 0, 4);
+            return "tcp://" + InetAddress.getByAddress(ip).getHostAddress() + ":" + port;
         }
+        if (family == Libc.AF_INET6) {
+            byte[] ip = new byte[16];
+            System.arraycopy(address, 8, ip, 0, 16);
+            return "tcp://[" + compressIpv6(ip) + "]:" + port;
+        }
+        if (family == Libc.AF_UNIX) {
+            int pathBytes = length.intValue() - 2;
+            if (pathBytes <= 0) {
+                return "unix:";
+            }
+            if (address[2] == 0) {
+                return "unix:@" + new String(address, 3, pathBytes - 1, StandardCharsets.UTF_8);
+            }
+            int end = 2;
+            while (end < 2 + pathBytes && address[end] != 0) {
+                end++;
+            }
+            return "unix:" + new String(address, 2, end - 2, StandardCharsets.UTF_8);
+        }
+        throw new IOException("fd " + fd + " is a socket of unsupported family " + family);
     }
 
     /**
@@ -479,20 +471,20 @@ public final class ListenSockets {
 
     private static void setIntOption(Spec spec, int fd, int level, int option, int value) throws IOException {
         byte[] v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array();
-        if (Net.api().setsockopt(fd, level, option, v, 4) != 0) {
+        if (Libc.api().setsockopt(fd, level, option, v, 4) != 0) {
             throw failure(spec, "setsockopt");
         }
     }
 
     private static IOException failure(Spec spec, String call) {
-        int e = Net.errno();
-        String reason = Net.api().strerror(e);
+        int e = Libc.errno();
+        String reason = Libc.strerror(e);
         return new IOException("cannot listen on " + spec.address() + ": " + (call == null ? reason : call + ": " + reason));
     }
 
     private static byte[] sockaddrIn(InetAddress ip, int port) {
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
-        b.putShort(0, (short) Net.AF_INET);
+        b.putShort(0, (short) Libc.AF_INET);
         b.order(ByteOrder.BIG_ENDIAN).putShort(2, (short) port);
         byte[] out = b.array();
         if (ip != null) {
@@ -503,7 +495,7 @@ public final class ListenSockets {
 
     private static byte[] sockaddrIn6(InetAddress ip, int port) {
         ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.nativeOrder());
-        b.putShort(0, (short) Net.AF_INET6);
+        b.putShort(0, (short) Libc.AF_INET6);
         b.order(ByteOrder.BIG_ENDIAN).putShort(2, (short) port);
         if (ip instanceof Inet6Address v6) {
             b.order(ByteOrder.nativeOrder()).putInt(24, v6.getScopeId());
@@ -520,63 +512,8 @@ public final class ListenSockets {
         // Abstract names start with NUL and are exactly as long as the length says (no terminator).
         int pathBytes = isAbstract ? 1 + name.length : name.length + 1;
         byte[] out = new byte[2 + pathBytes];
-        ByteBuffer.wrap(out).order(ByteOrder.nativeOrder()).putShort(0, (short) Net.AF_UNIX);
+        ByteBuffer.wrap(out).order(ByteOrder.nativeOrder()).putShort(0, (short) Libc.AF_UNIX);
         System.arraycopy(name, 0, out, 2 + (isAbstract ? 1 : 0), name.length);
         return out;
-    }
-
-    /** The libc calls of this class and {@link SocketActivation}. Constants are Linux's (x86_64 and aarch64). */
-    static final class Net {
-        static final int AF_UNIX = 1;
-        static final int AF_INET = 2;
-        static final int AF_INET6 = 10;
-        static final int SOCK_STREAM = 1;
-        static final int SOCK_CLOEXEC = 0x80000;
-        static final int SOL_SOCKET = 1;
-        static final int SO_REUSEADDR = 2;
-        static final int SO_TYPE = 3;
-        static final int SO_ACCEPTCONN = 30;
-        static final int IPPROTO_IPV6 = 41;
-        static final int IPV6_V6ONLY = 26;
-        static final int F_GETFD = 1;
-        static final int F_SETFD = 2;
-        static final int FD_CLOEXEC = 1;
-        static final int EAFNOSUPPORT = 97;
-
-        public interface Api {
-            int socket(int domain, int type, int protocol);
-
-            int setsockopt(int fd, int level, int option, @In byte[] value, int length);
-
-            int getsockopt(int fd, int level, int option, @Out byte[] value, IntByReference length);
-
-            int bind(int fd, @In byte[] address, int length);
-
-            int listen(int fd, int backlog);
-
-            int getsockname(int fd, @Out byte[] address, IntByReference length);
-
-            int fcntl(int fd, int cmd, int arg);
-
-            int close(int fd);
-
-            String strerror(int errno);
-        }
-
-        private static final class Holder {
-            static final Api API = LibraryLoader.create(Api.class).load("c");
-            static final Runtime RUNTIME = Runtime.getRuntime(API);
-        }
-
-        private Net() {
-        }
-
-        static Api api() {
-            return Holder.API;
-        }
-
-        static int errno() {
-            return LastError.getLastError(Holder.RUNTIME);
-        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.clustermaster.os;
 
 import dev.clustermaster.os.ListenSockets.Listener;
-import dev.clustermaster.os.ListenSockets.Net;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -91,7 +90,7 @@ public final class SocketActivation {
         List<Listener> out = new ArrayList<>();
         for (Passed p : passed) {
             requireListening(p);
-            if (!setCloexec(p.fd)) {
+            if (!Libc.setCloexec(p.fd)) {
                 throw new IOException("socket activation: cannot set FD_CLOEXEC on fd " + p.fd + " (" + p.name + ")");
             }
             out.add(new Listener(p.name, ListenSockets.describe(p.fd), p.fd));
@@ -107,11 +106,11 @@ public final class SocketActivation {
     }
 
     private static void requireListening(Passed p) throws IOException {
-        if (intOption(p, Net.SO_TYPE) != Net.SOCK_STREAM) {
+        if (intOption(p, Libc.SO_TYPE) != Libc.SOCK_STREAM) {
             throw new IOException("socket activation: fd " + p.fd + " (" + p.name + ") is not a stream socket;"
                     + " only ListenStream= sockets can be shared with workers");
         }
-        if (intOption(p, Net.SO_ACCEPTCONN) == 0) {
+        if (intOption(p, Libc.SO_ACCEPTCONN) == 0) {
             throw new IOException("socket activation: fd " + p.fd + " (" + p.name + ") is not listening"
                     + " (Accept=yes sockets are not supported)");
         }
@@ -120,16 +119,12 @@ public final class SocketActivation {
     private static int intOption(Passed p, int option) throws IOException {
         byte[] value = new byte[4];
         IntByReference length = new IntByReference(4);
-        if (Net.api().getsockopt(p.fd, Net.SOL_SOCKET, option, value, length) != 0) {
-            int e = Net.errno();
+        if (Libc.api().getsockopt(p.fd, Libc.SOL_SOCKET, option, value, length) != 0) {
+            int e = Libc.errno();
             throw new IOException("socket activation: fd " + p.fd + " (" + p.name + ") is not a usable socket: "
-                    + Net.api().strerror(e));
+                    + Libc.strerror(e));
         }
         return ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt();
     }
 
-    private static boolean setCloexec(int fd) {
-        int flags = Net.api().fcntl(fd, Net.F_GETFD, 0);
-        return flags >= 0 && ((flags & Net.FD_CLOEXEC) != 0 || Net.api().fcntl(fd, Net.F_SETFD, flags | Net.FD_CLOEXEC) == 0);
-    }
 }

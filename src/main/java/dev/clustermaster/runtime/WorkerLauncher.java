@@ -2,10 +2,10 @@ package dev.clustermaster.runtime;
 
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.Readiness;
+import dev.clustermaster.os.Fds;
 import dev.clustermaster.os.LinePump;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.Pipe;
-import dev.clustermaster.os.Posix;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.WorkerChannel;
 import org.slf4j.Logger;
@@ -37,8 +37,6 @@ final class WorkerLauncher {
     private static final Set<String> MASTER_ONLY_ENV = Set.of("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
             "WATCHDOG_USEC", "WATCHDOG_PID", "CM_IPC_FD");
     private static final String SETPRIV = "/usr/bin/setpriv";
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 02000000;
 
     /** Called on the fd poller thread (or a probe's): implementations only parse and enqueue. */
     interface Callbacks {
@@ -77,7 +75,7 @@ final class WorkerLauncher {
         this.callbacks = callbacks;
         this.usePdeathsig = config.parentDeathSignal() && Files.isExecutable(Path.of(SETPRIV));
         this.listenEnv = ListenerSetup.workerEnv(config);
-        this.devNull = Posix.get().open("/dev/null", O_RDONLY | O_CLOEXEC, 0);
+        this.devNull = Fds.openDevNullForReading();
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {

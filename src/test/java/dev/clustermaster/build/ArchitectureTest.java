@@ -41,11 +41,7 @@ class ArchitectureTest {
      */
     private static final List<Allowed> ALLOWED = List.of(
             new Allowed("control/ControlServer.java", "jnr.unixsocket."),
-            new Allowed("control/UnixClientConnection.java", "jnr.unixsocket."),
-            // to move into os/ next (issue 11 item 2): user database, FD_CLOEXEC and shutdown(2) calls
-            new Allowed("control/PosixSupport.java", "jnr."),
-            new Allowed("control/ControlServer.java", "jnr.enxio."),
-            new Allowed("control/UnixClientConnection.java", "jnr.enxio."));
+            new Allowed("control/UnixClientConnection.java", "jnr.unixsocket."));
 
     private record Allowed(String file, String prefix) {
         boolean covers(String file, String reference) {

@@ -1,5 +1,7 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Fds;
+import dev.clustermaster.os.Users;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -230,7 +232,7 @@ class ControlServerTest {
             assertEquals("2", b.command("size"));
             ReplTestClient c = ReplTestClient.connect(socket);
             // a, b are working sessions of the same uid: c is refused (the total limit of 64 is far away)
-            assertEquals("error: too many connections from uid " + PosixSupport.ownUid() + " (max 2), try again later\n",
+            assertEquals("error: too many connections from uid " + Users.ownUid() + " (max 2), try again later\n",
                     c.readToEnd(ReplTestClient.WAIT));
             b.close();
             c.close();
@@ -451,7 +453,7 @@ class ControlServerTest {
         start(o -> o.allowedUids(Set.of(12345)));
         try (LogCapture logs = new LogCapture(); ReplTestClient c = ReplTestClient.connect(socket)) {
             String said = c.readToEnd(ReplTestClient.WAIT);
-            assertTrue(said.startsWith("access denied: uid " + PosixSupport.ownUid()), said);
+            assertTrue(said.startsWith("access denied: uid " + Users.ownUid()), said);
             assertFalse(said.contains(ReplTestClient.PROMPT));
             Await.until("refusal log", () -> logs.contains("refused control connection"), ReplTestClient.WAIT);
         }
@@ -536,7 +538,7 @@ class ControlServerTest {
             List<Integer> fds = server.unixDescriptors();
             assertEquals(2, fds.size());
             for (int fd : fds) {
-                assertTrue(PosixSupport.isCloseOnExec(fd), "fd " + fd);
+                assertTrue(Fds.isCloseOnExec(fd), "fd " + fd);
             }
         }
     }

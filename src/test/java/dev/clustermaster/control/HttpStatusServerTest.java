@@ -3,6 +3,7 @@ package dev.clustermaster.control;
 import dev.clustermaster.core.ClusterSnapshot;
 import dev.clustermaster.core.WorkerState;
 import dev.clustermaster.core.WorkerView;
+import dev.clustermaster.os.Users;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,7 +152,7 @@ class HttpStatusServerTest {
         server = HttpStatusServer.start(api, null, 0, HttpStatusServer.Options.defaults().withAllowedUids(Set.of(54321)));
         HttpResponse<String> r = request("POST", "/children/exit");
         assertEquals(403, r.statusCode());
-        assertTrue(r.body().contains("uid " + PosixSupport.ownUid() + " (gid"), r.body());
+        assertTrue(r.body().contains("uid " + Users.ownUid() + " (gid"), r.body());
         assertEquals(403, request("POST", "/logLevel/debug").statusCode());
         assertEquals(200, request("GET", "/healthz").statusCode(), "reads stay open");
         assertEquals(List.of(), api.calls);
@@ -160,7 +161,7 @@ class HttpStatusServerTest {
     /** The attack of issue 12 as it was: an unprivileged local user POSTs /children/exit with curl. */
     @Test
     void unprivilegedLocalUserCannotReplaceWorkers() throws Exception {
-        assumeTrue(PosixSupport.ownUid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))
+        assumeTrue(Users.ownUid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))
                 && Files.isExecutable(Path.of("/usr/bin/curl")), "needs root, setpriv and curl");
         String url = "http://127.0.0.1:" + server.address().getPort();
         List<String> asNobody = List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

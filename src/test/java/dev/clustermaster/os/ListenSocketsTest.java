@@ -1,7 +1,6 @@
 package dev.clustermaster.os;
 
 import dev.clustermaster.os.ListenSockets.Listener;
-import dev.clustermaster.os.ListenSockets.Net;
 import dev.clustermaster.os.ListenSockets.Spec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -201,8 +200,8 @@ class ListenSocketsTest {
     }
 
     static boolean cloexec(int fd) {
-        int flags = Net.api().fcntl(fd, Net.F_GETFD, 0);
-        return flags >= 0 && (flags & Net.FD_CLOEXEC) != 0;
+        int flags = Libc.api().fcntl(fd, Libc.F_GETFD, 0);
+        return flags >= 0 && (flags & Libc.FD_CLOEXEC) != 0;
     }
 
     private static boolean ipv6Loopback() throws IOException {

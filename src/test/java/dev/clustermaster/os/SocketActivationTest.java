@@ -1,7 +1,6 @@
 package dev.clustermaster.os;
 
 import dev.clustermaster.os.ListenSockets.Listener;
-import dev.clustermaster.os.ListenSockets.Net;
 import dev.clustermaster.os.SocketActivation.Passed;
 import org.junit.jupiter.api.Test;
 
@@ -75,19 +74,19 @@ class SocketActivationTest {
 
     @Test
     void refusesWhatIsNotAListeningStreamSocket() {
-        int notListening = Net.api().socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        int notListening = Libc.api().socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         try {
             IOException e = assertThrows(IOException.class,
                     () -> SocketActivation.adopt(List.of(new Passed("web", notListening))));
             assertTrue(e.getMessage().contains("is not listening"), e.getMessage());
         } finally {
-            Net.api().close(notListening);
+            Libc.api().close(notListening);
         }
         IOException closed = assertThrows(IOException.class, () -> SocketActivation.adopt(List.of(new Passed("gone", 999_999))));
         assertTrue(closed.getMessage().contains("not a usable socket"), closed.getMessage());
     }
 
     private static void clearCloexec(int fd) {
-        Net.api().fcntl(fd, Net.F_SETFD, 0);
+        Libc.api().fcntl(fd, Libc.F_SETFD, 0);
     }
 }

@@ -1,0 +1,40 @@
+package dev.clustermaster.os;
+
+import java.util.Optional;
+import java.util.Set;
+import jnr.posix.Group;
+import jnr.posix.Passwd;
+
+/** The user and group database (getpwuid/getgrnam) and this process's uid. */
+public final class Users {
+    private Users() {
+    }
+
+    /** A group: its name, gid and the user names listed as its members. */
+    public record GroupEntry(String name, int gid, Set<String> members) {
+    }
+
+    public static int ownUid() {
+        return Posix.get().getuid();
+    }
+
+    public static Optional<String> userName(int uid) {
+        Passwd pw = Posix.get().getpwuid(uid);
+        return pw == null ? Optional.empty() : Optional.ofNullable(pw.getLoginName());
+    }
+
+    /** The primary gid in the user database, for peers whose credentials carry only a uid. */
+    public static Optional<Integer> primaryGid(int uid) {
+        Passwd pw = Posix.get().getpwuid(uid);
+        return pw == null ? Optional.empty() : Optional.of((int) pw.getGID());
+    }
+
+    public static Optional<GroupEntry> group(String name) {
+        Group g = Posix.get().getgrnam(name);
+        if (g == null) {
+            return Optional.empty();
+        }
+        String[] members = g.getMembers();
+        return Optional.of(new GroupEntry(name, (int) g.getGID(), members == null ? Set.of() : Set.of(members)));
+    }
+}
