@@ -54,9 +54,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ControlIT {
     private static final Duration T = Duration.ofSeconds(20);
     private static final String PROMPT = "cm> ";
-    /** A worker that answers SIGUSR1 by writing $OUT/usr1.<slot>; TERM (default action) ends it. */
+    /**
+     * A worker that answers SIGUSR1 by writing $OUT/usr1.<slot>; TERM (default action) ends it. Its stderr is
+     * dropped: sh reports its sleep killed by the group's USR1, on the test JVM's stderr, i.e. the build console.
+     */
     private static final String TRAP_WORKER =
-            "trap 'echo usr1 > \"$OUT/usr1.$CM_CHILD_ID\"' USR1; while :; do sleep 0.1; done";
+            "exec 2>/dev/null; trap 'echo usr1 > \"$OUT/usr1.$CM_CHILD_ID\"' USR1; while :; do sleep 0.1; done";
 
     @TempDir
     Path dir;
