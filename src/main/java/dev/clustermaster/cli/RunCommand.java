@@ -130,7 +130,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--http-address", paramLabel = "ADDR", description = "HTTP status address (default 127.0.0.1).")
     String httpAddress;
 
-    @Option(names = "--no-pdeathsig", description = "Do not ask the kernel to SIGTERM workers when the master dies.")
+    @Option(names = "--no-pdeathsig", description = "Let workers outlive the master: no SIGTERM from the kernel (PR_SET_PDEATHSIG) and no orphan guard SIGKILLing their process groups when the master dies.")
     boolean noPdeathsig;
 
     @Parameters(paramLabel = "ARGS", description = "Arguments for each worker (after --).")

@@ -99,6 +99,7 @@ public final class ClusterMaster implements ControlApi {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Master master = new Master(config.policy(), config.size(), config.maxSize());
         WorkerLauncher launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
+        resources.add(launcher::close);
         this.loop = new EventLoop("cm-loop", this::nextDeadline, this::onDeadline, this::onFatal);
         this.supervisor = new Supervisor(master, launcher, sdNotify, pid, this::onReply, this::onMasterExit);
         this.upgrader = new MasterUpgrade(config, sockets, pid, sdNotify, env, new UpgradeHost());

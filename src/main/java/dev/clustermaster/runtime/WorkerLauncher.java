@@ -5,6 +5,7 @@ import dev.clustermaster.config.Readiness;
 import dev.clustermaster.os.Fds;
 import dev.clustermaster.os.LinePump;
 import dev.clustermaster.os.NotifyListener;
+import dev.clustermaster.os.OrphanGuard;
 import dev.clustermaster.os.Pipe;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.WorkerChannel;
@@ -30,7 +31,8 @@ import java.util.regex.Pattern;
  * Turns a Spawn decision into a running process: its private notify socket and IPC channel, the listening
  * sockets at fds 3.., the CM_* environment, output capture in silent mode.
  */
-final class WorkerLauncher {
+final class WorkerLauncher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
     private static final Logger output = LoggerFactory.getLogger("dev.clustermaster.worker.output");
     private static final int FIRST_LISTEN_FD = 3;
     /** systemd's per-service variables describe the master, not its workers. */
@@ -64,6 +66,8 @@ final class WorkerLauncher {
     /** PORT values of live workers (port.base); only the loop thread touches it. */
     private final Set<Integer> portsInUse = new HashSet<>();
     private ReadyProbes probes;
+    /** Kills the worker groups if the master dies without stopping them (null with pdeathsig=false). */
+    private final OrphanGuard orphanGuard;
 
     WorkerLauncher(Config config, ProcessSpawner spawner, List<InheritedSocket> sockets, Path workersDir, int masterPid,
                    Callbacks callbacks) {
@@ -76,6 +80,7 @@ final class WorkerLauncher {
         this.usePdeathsig = config.parentDeathSignal() && Files.isExecutable(Path.of(SETPRIV));
         this.listenEnv = ListenerSetup.workerEnv(config);
         this.devNull = Fds.openDevNullForReading();
+        this.orphanGuard = config.parentDeathSignal() ? startOrphanGuard(spawner) : null;
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
@@ -121,6 +126,9 @@ final class WorkerLauncher {
                 portsInUse.remove(port);
                 throw e;
             }
+            if (orphanGuard != null) {
+                orphanGuard.add(pid);
+            }
             channel.closeChildEnd();
             if (config.captureOutput()) {
                 Consumer<String> readyLine = readyLineWatcher(workerId);
@@ -134,6 +142,9 @@ final class WorkerLauncher {
             AtomicBoolean released = new AtomicBoolean();
             return new WorkerHandle(workerId, slot, pid, ch, notify, () -> {
                 if (released.compareAndSet(false, true)) {
+                    if (orphanGuard != null) {
+                        orphanGuard.remove(pid);
+                    }
                     portsInUse.remove(port);
                     closeQuietly(probe);
                 }
@@ -188,6 +199,24 @@ final class WorkerLauncher {
             probes = new ReadyProbes();
         }
         return probes.start(p, p.host(), p.port(env), () -> callbacks.ready(workerId));
+    }
+
+    private static OrphanGuard startOrphanGuard(ProcessSpawner spawner) {
+        try {
+            return OrphanGuard.start(spawner);
+        } catch (IOException | RuntimeException e) {
+            log.warn("no orphan guard ({}): outside systemd, workers that ignore SIGTERM and their children may "
+                    + "outlive a kill -9 of the master", e.getMessage());
+            return null;
+        }
+    }
+
+    /** The master is done with its workers: the guard exits (killing any group still listed). */
+    @Override
+    public void close() {
+        if (orphanGuard != null) {
+            orphanGuard.close();
+        }
     }
 
     private static void closeQuietly(AutoCloseable c) {
