@@ -106,6 +106,27 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--backoff-max", paramLabel = "DURATION", description = "Longest delay of a crash loop (default 30s).")
     String backoffMax;
 
+    @Option(names = "--probation", paramLabel = "DURATION", description = "In a rolling restart or recycling, how long a new worker must stay up after READY before the worker it replaces is stopped and the restart moves on; a death inside it fails the restart with the old workers still serving (default 5s; 0: none).")
+    String probation;
+
+    @Option(names = "--stop-signal", paramLabel = "SIG", description = "Signal of a graceful worker stop (quit, restart, resize, recycling): TERM (default; keep it for --main workers, whose ClusterWorker.onStop drains on TERM), QUIT for nginx-like workers, INT, ...; SIGKILL follows after --stop-timeout.")
+    String stopSignal;
+
+    @Option(names = "--crash-loop-failures", paramLabel = "N", description = "Give up and exit with code 69 when every slot failed N times in a row within --crash-loop-window and none serves, so systemd's Restart=/StartLimit*/OnFailure= take over; one failing slot alone never does (default 5; 0: never).")
+    String crashLoopFailures;
+
+    @Option(names = "--crash-loop-window", paramLabel = "DURATION", description = "Window of --crash-loop-failures (default 5m).")
+    String crashLoopWindow;
+
+    @Option(names = "--worker-watchdog", paramLabel = "DURATION", description = "WATCHDOG_USEC for workers: one that sent WATCHDOG=1 and then stays silent this long gets SIGQUIT (a JVM prints a thread dump), the stop signal, SIGKILL after --stop-timeout, and is replaced (default off).")
+    String workerWatchdog;
+
+    @Option(names = "--max-rss", paramLabel = "SIZE", description = "Recycle a worker (its replacement ready first) whose resident memory exceeds SIZE, e.g. 1G (default off).")
+    String maxRss;
+
+    @Option(names = "--max-age", paramLabel = "DURATION", description = "Recycle a worker older than DURATION plus a jitter of up to a tenth of it, one at a time (default off).")
+    String maxAge;
+
     @Option(names = "--listen", paramLabel = "SPEC", description = "Listening socket shared with workers: tcp://127.0.0.1:8080, tcp://[::1]:8080, unix:/run/app/http.sock (repeatable).")
     List<String> listen;
 
@@ -191,6 +212,13 @@ public final class RunCommand implements Callable<Integer> {
         put(s, "surge", surge);
         put(s, "backoff.initial", backoffInitial);
         put(s, "backoff.max", backoffMax);
+        put(s, "probation", probation);
+        put(s, "stop.signal", stopSignal);
+        put(s, "crash-loop.failures", crashLoopFailures);
+        put(s, "crash-loop.window", crashLoopWindow);
+        put(s, "worker.watchdog", workerWatchdog);
+        put(s, "worker.max-rss", maxRss);
+        put(s, "worker.max-age", maxAge);
         if (listen != null) {
             s.put("listen", String.join(",", listen));
         }

@@ -17,6 +17,9 @@ import java.util.function.BiFunction;
  */
 public final class Config {
 
+    /** How often worker memory is sampled when worker.max-rss is set. */
+    static final long RSS_CHECK_MILLIS = 5_000;
+
     private final String name;
     private final List<String> exec;
     private final String mainClass;
@@ -58,7 +61,10 @@ public final class Config {
         this.silent = b.silent;
         this.signals = b.signals;
         this.policy = new Policy(b.requireNotify, b.readyGraceMillis, b.readyTimeoutMillis, b.stopTimeoutMillis,
-                b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis);
+                b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis,
+                b.probationMillis, b.stopSignal, new Policy.CrashLoop(b.crashLoopFailures, b.crashLoopWindowMillis),
+                b.workerWatchdogMillis, b.mainClass != null || b.jar != null ? Policy.SIGQUIT : 0,
+                new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS));
         this.readiness = b.readiness;
         this.portBase = b.portBase;
         this.listen = List.copyOf(b.listen);
@@ -164,6 +170,13 @@ public final class Config {
         private long backoffInitialMillis = 500;
         private long backoffMaxMillis = 30_000;
         private long healthyUptimeMillis = 10_000;
+        private long probationMillis = 5_000;
+        private int stopSignal = Policy.SIGTERM;
+        private int crashLoopFailures = 5;
+        private long crashLoopWindowMillis = 300_000;
+        private long workerWatchdogMillis;
+        private long maxRssBytes;
+        private long maxAgeMillis;
         private List<String> listen = List.of();
         private boolean reusePort;
         private Path runtimeDir;
@@ -207,6 +220,20 @@ public final class Config {
         public Builder surge(int v) { surge = v; return this; }
         public Builder backoff(long initialMillis, long maxMillis) { backoffInitialMillis = initialMillis; backoffMaxMillis = maxMillis; return this; }
         public Builder healthyUptimeMillis(long v) { healthyUptimeMillis = v; return this; }
+        /** How long a replacement must stay up after READY before the worker it replaces is stopped (default 5 s; 0: none). */
+        public Builder probationMillis(long v) { probationMillis = v; return this; }
+        /** Signal number of a graceful stop (default SIGTERM, 15). */
+        public Builder stopSignal(int v) { stopSignal = v; return this; }
+        /** Exit (code 69) when every slot failed this many times in a row within the crash-loop window; 0: never (default 5). */
+        public Builder crashLoopFailures(int v) { crashLoopFailures = v; return this; }
+        /** The window of {@link #crashLoopFailures} (default 5 min). */
+        public Builder crashLoopWindowMillis(long v) { crashLoopWindowMillis = v; return this; }
+        /** WATCHDOG_USEC given to each worker; a worker that sent WATCHDOG=1 and then stays silent this long is replaced. 0 (default): off. */
+        public Builder workerWatchdogMillis(long v) { workerWatchdogMillis = v; return this; }
+        /** Recycle a worker whose RSS exceeds this; 0 (default): off. */
+        public Builder maxRssBytes(long v) { maxRssBytes = v; return this; }
+        /** Recycle a worker older than this (plus up to a tenth of it as jitter); 0 (default): off. */
+        public Builder maxAgeMillis(long v) { maxAgeMillis = v; return this; }
         public Builder listen(List<String> v) { listen = List.copyOf(v); return this; }
         public Builder reusePort(boolean v) { reusePort = v; return this; }
         public Builder runtimeDir(Path v) { runtimeDir = v; return this; }
@@ -248,6 +275,13 @@ public final class Config {
             }
             if (readyTimeoutMillis <= 0) {
                 throw new ConfigException("ready timeout must be > 0");
+            }
+            if (stopSignal < 1 || stopSignal > 64) {
+                throw new ConfigException("stop.signal: expected a signal such as TERM, QUIT or INT, got " + stopSignal);
+            }
+            if (probationMillis < 0 || workerWatchdogMillis < 0 || maxRssBytes < 0 || maxAgeMillis < 0
+                    || crashLoopFailures < 0 || crashLoopWindowMillis < 0) {
+                throw new ConfigException("probation, worker.watchdog, worker.max-rss, worker.max-age and crash-loop.* must not be negative");
             }
             if (backoffMaxMillis < backoffInitialMillis) {
                 throw new ConfigException("backoff max must be >= backoff initial");

@@ -1,6 +1,7 @@
 package dev.clustermaster.config;
 
 import dev.clustermaster.os.CgroupLimits;
+import dev.clustermaster.os.Signals;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -20,7 +21,8 @@ import java.util.function.Supplier;
 /**
  * Builds a {@link Config} from three layers, later ones winning: a properties file, the environment
  * ({@code CM_SIZE}, {@code CM_EXEC}, {@code MAX_CHILD_PROCESSES}, ...), then command-line settings.
- * Every layer uses the same keys (see {@link #KEYS}); the environment name of key {@code ready.grace} is {@code CM_READY_GRACE}.
+ * Every layer uses the same keys (see {@link #KEYS}); the environment name of key {@code ready.grace} is {@code CM_READY_GRACE}
+ * ({@code worker.max-rss}: {@code CM_WORKER_MAX_RSS}).
  */
 public final class ConfigLoader {
 
@@ -28,7 +30,9 @@ public final class ConfigLoader {
             "name", "exec", "main", "jar", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
             "silent", "signals", "ready", "ready.log", "ready.probe", "ready.grace", "port.base", "ready.timeout", "stop.timeout", "surge",
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
-            "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig");
+            "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig",
+            "probation", "stop.signal", "crash-loop.failures", "crash-loop.window", "worker.watchdog", "worker.max-rss",
+            "worker.max-age");
 
     private static final long DEFAULT_WORKER_MEMORY = 512L << 20;
 
@@ -97,12 +101,17 @@ public final class ConfigLoader {
         Map<String, String> out = new LinkedHashMap<>();
         putIfSet(out, "max.children", env.get("MAX_CHILD_PROCESSES"));
         for (String key : KEYS) {
-            putIfSet(out, key, env.get("CM_" + key.toUpperCase(Locale.ROOT).replace('.', '_')));
+            putIfSet(out, key, env.get(envName(key)));
         }
         putIfSet(out, "max.children", env.get("CM_MAX_CHILD_PROCESSES"));
         putIfSet(out, "http.port", env.get("CM_WEBSERVER_PORT"));
         putIfSet(out, "repl", env.get("CLUSTER_MASTER_REPL"));
         return out;
+    }
+
+    /** CM_ and the key in upper case with '.' and '-' as '_': the master's own settings, never passed to workers. */
+    public static String envName(String key) {
+        return "CM_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     private static void putIfSet(Map<String, String> out, String key, String value) {
@@ -146,6 +155,13 @@ public final class ConfigLoader {
         long max = str(s, "backoff.max").map(v -> Durations.parseMillis("backoff.max", v)).orElse(Math.max(30_000L, initial));
         b.backoff(initial, max);
         str(s, "healthy.uptime").map(v -> Durations.parseMillis("healthy.uptime", v)).ifPresent(b::healthyUptimeMillis);
+        str(s, "probation").map(v -> Durations.parseMillis("probation", v)).ifPresent(b::probationMillis);
+        str(s, "stop.signal").map(v -> signal("stop.signal", v)).ifPresent(b::stopSignal);
+        str(s, "crash-loop.failures").map(v -> intValue("crash-loop.failures", v, 0)).ifPresent(b::crashLoopFailures);
+        str(s, "crash-loop.window").map(v -> Durations.parseMillis("crash-loop.window", v)).ifPresent(b::crashLoopWindowMillis);
+        str(s, "worker.watchdog").map(v -> off(v) ? 0L : Durations.parseMillis("worker.watchdog", v)).ifPresent(b::workerWatchdogMillis);
+        str(s, "worker.max-rss").map(v -> off(v) ? 0L : Durations.parseBytes("worker.max-rss", v)).ifPresent(b::maxRssBytes);
+        str(s, "worker.max-age").map(v -> off(v) ? 0L : Durations.parseMillis("worker.max-age", v)).ifPresent(b::maxAgeMillis);
         str(s, "listen").map(v -> List.of(v.split("[,\\s]+"))).ifPresent(b::listen);
         str(s, "reuse.port").map(v -> bool("reuse.port", v)).ifPresent(b::reusePort);
         str(s, "runtime.dir").map(Path::of).ifPresent(b::runtimeDir);
@@ -183,6 +199,18 @@ public final class ConfigLoader {
             return n;
         } catch (NumberFormatException e) {
             throw new ConfigException(key + ": expected a whole number >= " + min + ", got '" + v + "'");
+        }
+    }
+
+    private static boolean off(String v) {
+        return List.of("0", "off", "false", "no").contains(v.trim().toLowerCase(Locale.ROOT));
+    }
+
+    static int signal(String key, String v) {
+        try {
+            return Signals.number(v.trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ": expected a signal name such as TERM, QUIT or INT, got '" + v + "'");
         }
     }
 

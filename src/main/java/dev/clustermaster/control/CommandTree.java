@@ -33,7 +33,7 @@ public final class CommandTree {
 
     private static final Pattern WHOLE_NUMBER = Pattern.compile("\\d{1,9}");
     private static final Pattern SIGNAL_NAME = Pattern.compile("(?i)(SIG)?[A-Z][A-Z0-9+\\-]{0,15}|\\d{1,2}");
-    private static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "off");
+    private static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "fatal", "off");
     private static final List<String> SELECT_FIELDS =
             List.of("workerId", "slot", "pid", "state", "age", "restarts", "startedAt");
     /** Above this the request is surely a typo; the runtime has its own limits too. */

@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.RecycleReason;
 import dev.clustermaster.core.WorkerState;
 import dev.clustermaster.core.WorkerView;
 
@@ -62,12 +63,28 @@ final class PrometheusMetrics {
                         .append(String.format(Locale.ROOT, "%.2f", row.cpuSeconds())).append('\n');
             }
         }
+        out.append("# HELP cluster_master_recycled_total Workers replaced by recycling (rss over worker.max-rss, age over worker.max-age, request: RECYCLE=1).\n");
+        out.append("# TYPE cluster_master_recycled_total counter\n");
+        for (RecycleReason r : RecycleReason.values()) {
+            out.append("cluster_master_recycled_total{reason=\"").append(r.label()).append("\"} ")
+                    .append(s.recycled().getOrDefault(r, 0L)).append('\n');
+        }
+        gauge(out, "cluster_master_worker_status", "1 for each worker, labelled with its last STATUS= text.");
+        for (WorkerView w : s.workers()) {
+            out.append("cluster_master_worker_status{slot=\"").append(w.slot()).append("\",pid=\"").append(w.pid())
+                    .append("\",status=\"").append(escapeLabel(w.status())).append("\"} 1\n");
+        }
         gauge(out, "cluster_master_worker_age_seconds", "Seconds since each worker was started.");
         for (StatusReport.Row row : report.rows()) {
             out.append("cluster_master_worker_age_seconds").append(workerLabels(row.worker())).append(' ')
                     .append(String.format(Locale.ROOT, "%.3f", row.ageMillis() / 1000.0)).append('\n');
         }
         return out.toString();
+    }
+
+    /** Label values escape backslash, double quote and newline (text format 0.0.4). */
+    static String escapeLabel(String v) {
+        return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
     private static String workerLabels(WorkerView w) {

@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.RecycleReason;
 import dev.clustermaster.core.WorkerView;
 
 import java.util.ArrayList;
@@ -80,14 +81,15 @@ public final class StatusReport {
         if (!snapshot.failingSlots().isEmpty()) {
             out.append(", failing slots ").append(snapshot.failingSlots());
         }
-        String format = "%n%-5s %-8s %-9s %-8s %-9s %-10s %s";
-        out.append(String.format(Locale.ROOT, format, "slot", "pid", "state", "age", "restarts", "rss", "cpu"));
+        String format = "%n%-5s %-8s %-9s %-8s %-9s %-10s %-7s %s";
+        out.append(String.format(Locale.ROOT, format, "slot", "pid", "state", "age", "restarts", "rss", "cpu", "status").stripTrailing());
         for (Row row : rows) {
             WorkerView w = row.worker();
+            String status = w.note().isEmpty() ? w.status() : w.status().isEmpty() ? "(" + w.note() + ")" : "(" + w.note() + ") " + w.status();
             out.append(String.format(Locale.ROOT, format, w.slot(), w.pid() > 0 ? Integer.toString(w.pid()) : "-",
                     row.state(), formatAge(row.ageMillis()), w.restarts(),
                     row.rssBytes() == null ? "-" : formatBytes(row.rssBytes()),
-                    row.cpuPercent() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", row.cpuPercent())));
+                    row.cpuPercent() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", row.cpuPercent()), status).stripTrailing());
         }
         if (rows.isEmpty()) {
             out.append(String.format("%n(no workers)"));
@@ -103,6 +105,11 @@ public final class StatusReport {
         out.put("ready", snapshot.readyCount());
         out.put("restartProgress", snapshot.restartProgress());
         out.put("failingSlots", snapshot.failingSlots());
+        Map<String, Object> recycled = new LinkedHashMap<>();
+        for (RecycleReason r : RecycleReason.values()) {
+            recycled.put(r.label(), snapshot.recycled().getOrDefault(r, 0L));
+        }
+        out.put("recycled", recycled);
         List<Object> workers = new ArrayList<>();
         for (Row row : rows) {
             Map<String, Object> w = workerMap(row.worker(), row.ageMillis());
@@ -125,6 +132,8 @@ public final class StatusReport {
         m.put("ageMillis", ageMillis);
         m.put("restarts", w.restarts());
         m.put("startedAtMillis", w.startedAtMillis());
+        m.put("status", w.status());
+        m.put("note", w.note());
         return m;
     }
 

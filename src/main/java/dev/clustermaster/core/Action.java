@@ -9,6 +9,12 @@ public sealed interface Action {
     /** Send a signal to the process group led by pid (a worker and everything it started). */
     record SignalGroup(long workerId, int pid, int signal) implements Action {}
 
+    /** Send a signal to one process only (a thread-dump request must not reach what the worker started). */
+    record SignalProcess(long workerId, int pid, int signal) implements Action {}
+
+    /** Measure every live worker's memory; answer with one {@link Event.Usage} per worker. */
+    record SampleUsage() implements Action {}
+
     /** A worker is gone for good: release what the runtime holds for it (channels, sockets). */
     record Forget(long workerId) implements Action {}
 

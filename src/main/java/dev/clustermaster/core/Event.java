@@ -16,6 +16,18 @@ public sealed interface Event {
     /** The worker said READY=1. */
     record Ready(long workerId) implements Event {}
 
+    /** The worker said WATCHDOG=1: it is alive; from now on it must repeat that within the watchdog interval. */
+    record WatchdogPing(long workerId) implements Event {}
+
+    /** The worker said STATUS=text. */
+    record WorkerStatus(long workerId, String text) implements Event {}
+
+    /** The worker asked to be replaced (RECYCLE=1): a fresh one is started and made ready first. */
+    record RecycleRequested(long workerId) implements Event {}
+
+    /** Answer to {@link Action.SampleUsage}: the resident memory of one worker's main process. */
+    record Usage(long workerId, long rssBytes) implements Event {}
+
     /** A signal reached the master: HUP, INT, TERM, TTIN, TTOU. */
     record SignalReceived(String name) implements Event {}
 

@@ -4,6 +4,7 @@ import dev.clustermaster.core.Action.Level;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,8 @@ public final class Master {
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
     public static final int SIGCONT = 18;
+    /** A hung worker gets its stop signal this long after the thread-dump signal, so the dump is complete. */
+    static final long DUMP_MILLIS = 1_000;
     /** Linux numbers 1..15, for exit messages; the core stays free of the os layer. */
     private static final String[] SIGNAL_NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL",
             "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"};
@@ -36,6 +39,12 @@ public final class Master {
     private long nextWorkerId = 1;
     private boolean announcedReady;
     private RollingRestart restart;
+    /** Recycles under way: slot -> id of the replacement being started. */
+    private final Map<Integer, Long> recycling = new LinkedHashMap<>();
+    private final Map<RecycleReason, Long> recycled = new EnumMap<>(RecycleReason.class);
+    private long nextRssCheckAt;
+    /** Exit code of a quit the master decided on itself (crash-loop hand-off); null: 0 graceful, 1 hard. */
+    private Integer exitCode;
     /** Restart requests that arrived while one was running: served together by one more pass. */
     private List<Long> pendingRestart;
     private Boolean quittingHard;
@@ -53,6 +62,9 @@ public final class Master {
         this.policy = policy;
         this.desired = initialSize;
         this.maxSize = maxSize;
+        for (RecycleReason r : RecycleReason.values()) {
+            recycled.put(r, 0L);
+        }
     }
 
     public List<Action> handle(Event event, long nowMillis) {
@@ -68,6 +80,31 @@ public final class Master {
             Worker w = workers.get(e.workerId());
             if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
                 markReady(w);
+            }
+        } else if (event instanceof Event.WatchdogPing e) {
+            Worker w = workers.get(e.workerId());
+            if (w != null && w.live()) {
+                if (!w.watchdogArmed && policy.watchdogMillis() > 0) {
+                    log(Level.DEBUG, w.describe() + " armed its watchdog (" + policy.watchdogMillis() + " ms)");
+                }
+                w.watchdogArmed = true;
+                w.lastPing = now;
+            }
+        } else if (event instanceof Event.WorkerStatus e) {
+            Worker w = workers.get(e.workerId());
+            if (w != null) {
+                w.status = e.text().length() > 200 ? e.text().substring(0, 200) : e.text();
+            }
+        } else if (event instanceof Event.RecycleRequested e) {
+            Worker w = workers.get(e.workerId());
+            if (w != null && w.live() && !w.retiring && w.recycle == null) {
+                log(Level.INFO, w.describe() + " asked to be recycled");
+                w.recycle = RecycleReason.REQUEST;
+            }
+        } else if (event instanceof Event.Usage e) {
+            Worker w = workers.get(e.workerId());
+            if (w != null) {
+                w.rssBytes = e.rssBytes();
             }
         } else if (event instanceof Event.SignalReceived e) {
             onSignal(e.name());
@@ -87,12 +124,16 @@ public final class Master {
         }
         w.pid = e.pid();
         w.startedAt = now;
+        long maxAge = policy.recycling().maxAgeMillis();
+        if (maxAge > 0) {
+            w.maxAgeAt = now + maxAge + jitter(w.id, maxAge / 10);
+        }
         if (w.state == WorkerState.SPAWNING) {
             w.state = WorkerState.STARTING;
             log(Level.DEBUG, w.describe() + " started, restart " + w.restarts);
         } else if (w.state == WorkerState.STOPPING) {
             // asked to stop before its pid was known
-            sendTerm(w);
+            sendStop(w);
         }
     }
 
@@ -105,9 +146,12 @@ public final class Master {
         String reason = "cannot start " + w.describe() + ": " + e.error();
         if (isRestartCandidate(w)) {
             failRestart(reason);
+        } else if (isRecycleCandidate(w)) {
+            failRecycle(w, reason);
         } else if (!w.expectedExit) {
             recordFailure(w, reason, false);
         }
+        recycling.remove(w.slot, w.id);
     }
 
     private void onExited(Event.Exited e) {
@@ -123,13 +167,25 @@ public final class Master {
         String how = describeExit(e.exitCode(), e.signal());
         if (w.expectedExit) {
             log(Level.INFO, w.describe() + " stopped: " + how);
-        } else if (isRestartCandidate(w)) {
-            failRestart("new " + w.describe() + " exited before it was ready: " + how);
+        } else if (isRestartCandidate(w) || isRecycleCandidate(w)) {
+            String reason = "new " + w.describe() + (w.probationUntil > 0
+                    ? " died " + (now - w.readyAt) + " ms after READY, within its probation of " + policy.probationMillis() + " ms: "
+                    : " exited before it was ready: ") + how;
+            if (isRestartCandidate(w)) {
+                failRestart(reason);
+            } else {
+                failRecycle(w, reason);
+            }
         } else if (w.retiring) {
-            log(Level.WARN, "old " + w.describe() + " died during the rolling restart: " + how);
+            log(Level.WARN, "old " + w.describe() + " died while being replaced: " + how);
+        } else if (w.operatorSignalAt >= 0 && now - w.operatorSignalAt <= Math.max(policy.stopTimeoutMillis(), 1_000)) {
+            // the operator's own signal ended it: not a crash, no backoff, the slot starts a fresh worker
+            log(Level.INFO, w.describe() + " exited after the operator's " + signalName(w.operatorSignal) + ": " + how
+                    + "; starting a new one");
         } else {
             recordFailure(w, w.describe() + " died: " + how, w.state == WorkerState.READY);
         }
+        recycling.remove(w.slot, w.id);
     }
 
     private void onSignal(String name) {
@@ -198,6 +254,8 @@ public final class Master {
             for (Worker w : workers.values()) {
                 if (w.pid > 0 && (s.slot() == null || w.slot == s.slot())) {
                     out.add(new Action.SignalGroup(w.id, w.pid, s.signal()));
+                    w.operatorSignalAt = now;
+                    w.operatorSignal = s.signal();
                     n++;
                 }
             }
@@ -278,7 +336,9 @@ public final class Master {
             }
         }
         for (Worker w : workers.values()) {
-            w.retiring = false;
+            if (restart.inProgress.containsKey(w.slot) && !isRecycleCandidate(w) && !recycling.containsKey(w.slot)) {
+                w.retiring = false;
+            }
         }
         List<Long> ids = restart.requestIds;
         restart = null;
@@ -332,6 +392,13 @@ public final class Master {
         SlotHistory h = history(w.slot);
         boolean healthyRun = wasServing && now - w.startedAt >= policy.healthyUptimeMillis();
         h.consecutiveFailures = healthyRun ? 1 : h.consecutiveFailures + 1;
+        if (healthyRun) {
+            h.recentFailures.clear();
+        }
+        h.recentFailures.addLast(now);
+        while (h.recentFailures.size() > Math.max(1, policy.crashLoop().failures())) {
+            h.recentFailures.removeFirst();
+        }
         // from the second failure in a row at least until the next tick: a zero backoff must not spin inside one event
         long delay = Math.max(policy.backoff().delayMillis(h.consecutiveFailures), h.consecutiveFailures >= 2 ? 1 : 0);
         h.nextSpawnAt = now + delay;
@@ -344,20 +411,139 @@ public final class Master {
         } else {
             log(Level.WARN, reason + "; restarting it");
         }
+        checkCrashLoop();
+    }
+
+    /** Every slot crash-looping and none serving: stop trying, so systemd's Restart=/StartLimit*=/OnFailure= act. */
+    private void checkCrashLoop() {
+        Policy.CrashLoop c = policy.crashLoop();
+        if (!c.enabled() || desired == 0 || quittingHard != null) {
+            return;
+        }
+        for (int slot = 1; slot <= desired; slot++) {
+            SlotHistory h = history(slot);
+            if (h.consecutiveFailures < c.failures() || h.recentFailures.size() < c.failures()
+                    || now - h.recentFailures.peekFirst() > c.windowMillis() || primaryState(slot) == WorkerState.READY) {
+                return;
+            }
+        }
+        exitCode = Policy.CrashLoop.EXIT_CODE;
+        log(Level.ERROR, "crash loop: every slot (1.." + desired + ") failed " + c.failures() + " times in a row within "
+                + c.windowMillis() + " ms, last: " + history(desired).lastFailure + "; giving up, the master exits with code "
+                + exitCode + " so systemd can restart or alert");
+        beginQuit(false);
     }
 
     private void markReady(Worker w) {
         w.state = WorkerState.READY;
+        w.readyAt = now;
+        if ((isRestartCandidate(w) || isRecycleCandidate(w)) && policy.probationMillis() > 0) {
+            // the old worker keeps serving until the new one proved it stays up
+            w.probationUntil = now + policy.probationMillis();
+            log(Level.INFO, w.describe() + " ready, on probation for " + policy.probationMillis() + " ms");
+            return;
+        }
         log(Level.INFO, w.describe() + " ready");
-        if (restart != null && Long.valueOf(w.id).equals(restart.inProgress.get(w.slot))) {
+        completeReplacement(w);
+    }
+
+    /** A replacement is ready (and passed probation): its slot's old worker is stopped, the restart moves on. */
+    private void completeReplacement(Worker w) {
+        w.probationUntil = 0;
+        boolean replaced = false;
+        if (isRestartCandidate(w)) {
             restart.inProgress.remove(w.slot);
             restart.done++;
-            for (Worker old : List.copyOf(workers.values())) {
-                if (old.slot == w.slot && old.retiring && old.live()) {
-                    stop(old);
+            replaced = true;
+        }
+        if (isRecycleCandidate(w)) {
+            recycling.remove(w.slot);
+            replaced = true;
+        }
+        if (!replaced) {
+            return;
+        }
+        for (Worker old : List.copyOf(workers.values())) {
+            if (old.slot == w.slot && old.retiring && old.live()) {
+                if (old.recycle != null) {
+                    recycled.merge(old.recycle, 1L, Long::sum);
+                    log(Level.INFO, "recycled " + old.describe() + " (" + old.recycle.label() + "): " + w.describe() + " serves");
+                }
+                stop(old);
+            }
+        }
+    }
+
+    // ---- recycling ----------------------------------------------------------------------------------------------
+
+    private boolean isRecycleCandidate(Worker w) {
+        return Long.valueOf(w.id).equals(recycling.get(w.slot));
+    }
+
+    /** Starts a replacement for each serving worker over a limit, at most {@code surge} at a time. */
+    private void reconcileRecycling() {
+        Policy.Recycling r = policy.recycling();
+        if (r.maxRssBytes() > 0 && now >= nextRssCheckAt) {
+            nextRssCheckAt = now + r.rssCheckMillis();
+            out.add(new Action.SampleUsage());
+        }
+        if (restart != null) {
+            return;  // the restart replaces every slot anyway
+        }
+        for (Worker w : List.copyOf(workers.values())) {
+            if (recycling.size() >= policy.surge()) {
+                return;
+            }
+            if (w.state != WorkerState.READY || w.retiring || w.probationUntil > 0 || w.slot > desired
+                    || recycling.containsKey(w.slot) || now < history(w.slot).nextSpawnAt) {
+                continue;
+            }
+            String why;
+            if (w.recycle == RecycleReason.REQUEST) {
+                why = "it asked to be";
+            } else if (r.maxRssBytes() > 0 && w.rssBytes > r.maxRssBytes()) {
+                w.recycle = RecycleReason.RSS;
+                why = "rss " + (w.rssBytes >> 20) + " MiB above the limit of " + (r.maxRssBytes() >> 20) + " MiB";
+            } else if (w.maxAgeAt > 0 && now >= w.maxAgeAt) {
+                w.recycle = RecycleReason.AGE;
+                why = "older than " + r.maxAgeMillis() + " ms (+ jitter)";
+            } else {
+                continue;
+            }
+            log(Level.INFO, "recycling " + w.describe() + ": " + why + "; its replacement starts first");
+            w.retiring = true;
+            Worker fresh = spawn(w.slot);
+            recycling.put(w.slot, fresh.id);
+        }
+    }
+
+    /** The replacement failed: the old worker keeps serving; the slot's backoff delays the next attempt. */
+    private void failRecycle(Worker fresh, String reason) {
+        recycling.remove(fresh.slot);
+        if (fresh.live()) {
+            stop(fresh);
+        }
+        for (Worker w : workers.values()) {
+            if (w.slot == fresh.slot && w.retiring && w.live()) {
+                w.retiring = false;
+                if (w.recycle == RecycleReason.REQUEST) {
+                    w.recycle = null;  // asked once; an RSS or age limit asks again by itself after the backoff
                 }
             }
         }
+        recordFailure(fresh, "recycling failed, the old worker keeps serving: " + reason, false);
+    }
+
+    /** 0..range-1, spread by worker id: the same every time, different between workers (no clock, no Random). */
+    static long jitter(long workerId, long range) {
+        if (range <= 0) {
+            return 0;
+        }
+        long z = workerId * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return Math.floorMod(z, range);
     }
 
     // ---- reconcile ----------------------------------------------------------------------------------------------
@@ -380,6 +566,7 @@ public final class Master {
             if (restart != null) {
                 advanceRestart();
             }
+            reconcileRecycling();
             if (!announcedReady && readySlots() >= desired) {
                 announcedReady = true;
                 log(Level.INFO, "all " + desired + " workers ready");
@@ -403,16 +590,57 @@ public final class Master {
                     String reason = w.describe() + " not ready after " + up + " ms";
                     if (isRestartCandidate(w)) {
                         failRestart(reason);
+                    } else if (isRecycleCandidate(w)) {
+                        failRecycle(w, reason);
                     } else {
                         recordFailure(w, reason, false);
                     }
                     stop(w);
+                    continue;
                 }
-            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && now >= w.stopDeadline) {
+            }
+            if (w.live() && w.watchdogArmed && policy.watchdogMillis() > 0 && w.pid > 0
+                    && now - w.lastPing >= policy.watchdogMillis()) {
+                hung(w);
+            } else if (w.state == WorkerState.READY && w.probationUntil > 0 && now >= w.probationUntil) {
+                log(Level.INFO, w.describe() + " passed probation");
+                completeReplacement(w);
+            } else if (w.state == WorkerState.STOPPING && w.stopAt > 0 && now >= w.stopAt) {
+                w.stopAt = 0;
+                sendStop(w);
+            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && w.stopAt == 0 && now >= w.stopDeadline) {
                 log(Level.WARN, w.describe() + " did not stop within " + policy.stopTimeoutMillis() + " ms: SIGKILL");
                 w.killSent = true;
                 out.add(new Action.SignalGroup(w.id, w.pid, SIGKILL));
             }
+        }
+    }
+
+    /** No WATCHDOG=1 in time: thread dump (a JVM prints its threads on SIGQUIT), stop, KILL later; replaced at once. */
+    private void hung(Worker w) {
+        String reason = w.describe() + " hung: no WATCHDOG=1 for " + (now - w.lastPing) + " ms";
+        boolean candidate = isRestartCandidate(w) || isRecycleCandidate(w);
+        boolean wasServing = w.state == WorkerState.READY;
+        w.hung = true;
+        w.probationUntil = 0;
+        w.state = WorkerState.STOPPING;
+        w.expectedExit = true;
+        w.retiring = false;
+        if (policy.dumpSignal() > 0) {
+            log(Level.ERROR, reason + "; " + signalName(policy.dumpSignal()) + " for a thread dump (in its output, slot "
+                    + w.slot + "), " + signalName(policy.stopSignal()) + " in " + Math.min(DUMP_MILLIS, policy.stopTimeoutMillis()) + " ms");
+            out.add(new Action.SignalProcess(w.id, w.pid, policy.dumpSignal()));
+            w.stopAt = now + Math.max(1, Math.min(DUMP_MILLIS, policy.stopTimeoutMillis()));
+        } else {
+            log(Level.ERROR, reason + "; stopping it with " + signalName(policy.stopSignal()));
+            sendStop(w);
+        }
+        if (isRestartCandidate(w)) {
+            failRestart(reason);
+        } else if (candidate) {
+            failRecycle(w, reason);
+        } else {
+            recordFailure(w, reason, wasServing);
         }
     }
 
@@ -432,7 +660,7 @@ public final class Master {
         if (workers.isEmpty() && !exitAnnounced) {
             exitAnnounced = true;
             log(Level.INFO, "all workers gone, master exits");
-            out.add(new Action.ExitMaster(quittingHard ? 1 : 0));
+            out.add(new Action.ExitMaster(exitCode != null ? exitCode : quittingHard ? 1 : 0));
         }
     }
 
@@ -448,14 +676,15 @@ public final class Master {
         w.state = WorkerState.STOPPING;
         w.expectedExit = true;
         w.retiring = false;
-        if (w.pid > 0) {
-            sendTerm(w);
+        w.probationUntil = 0;
+        if (w.pid > 0 && w.stopAt == 0) {
+            sendStop(w);
         }
     }
 
-    private void sendTerm(Worker w) {
+    private void sendStop(Worker w) {
         w.stopDeadline = now + policy.stopTimeoutMillis();
-        out.add(new Action.SignalGroup(w.id, w.pid, SIGTERM));
+        out.add(new Action.SignalGroup(w.id, w.pid, policy.stopSignal()));
         // a stopped (SIGSTOPped, traced-and-released) worker acts on the stop signal only once continued
         out.add(new Action.SignalGroup(w.id, w.pid, SIGCONT));
     }
@@ -473,8 +702,8 @@ public final class Master {
             if (w.state == WorkerState.STARTING) {
                 // enforceDeadlines: grace ends (grace mode) or the ready timeout fails the worker (notify mode)
                 next = Math.min(next, w.startedAt + (policy.requireNotify() ? policy.readyTimeoutMillis() : policy.readyGraceMillis()));
-            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent) {
-                // enforceDeadlines: SIGKILL after the stop timeout
+            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && w.stopAt == 0) {
+                // enforceDeadlines: SIGKILL after the stop timeout (a hung worker's stop signal is still pending: stopAt)
                 next = Math.min(next, w.stopDeadline);
             }
         }
@@ -493,6 +722,7 @@ public final class Master {
                 }
             }
         }
+        next = Math.min(next, nextSupervisionDeadline());
         return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
     }
 
@@ -550,6 +780,43 @@ public final class Master {
         return s.toString();
     }
 
+    /**
+     * Part of {@link #nextDeadline()}: the earliest time a supervision deadline falls due (probation end, worker watchdog expiry, the stop signal
+     * after a thread dump, max-age, the next RSS sample), or {@link Long#MAX_VALUE}: the loop must wake then.
+     */
+    public long nextSupervisionDeadline() {
+        long next = Long.MAX_VALUE;
+        if (quittingHard != null) {
+            for (Worker w : workers.values()) {
+                if (w.stopAt > 0) {
+                    next = Math.min(next, w.stopAt);
+                }
+            }
+            return next;
+        }
+        if (policy.recycling().maxRssBytes() > 0) {
+            next = Math.min(next, nextRssCheckAt);
+        }
+        for (Worker w : workers.values()) {
+            if (w.stopAt > 0) {
+                next = Math.min(next, w.stopAt);
+            }
+            if (w.live() && w.watchdogArmed && policy.watchdogMillis() > 0) {
+                next = Math.min(next, w.lastPing + policy.watchdogMillis());
+            }
+            if (w.state == WorkerState.READY && w.probationUntil > 0) {
+                next = Math.min(next, w.probationUntil);
+            }
+            if (w.state == WorkerState.READY && w.maxAgeAt > 0 && !w.retiring && w.probationUntil == 0
+                    && restart == null && recycling.size() < policy.surge()) {
+                // held back by a restart or another recycle: their end is an event that reconciles anyway
+                SlotHistory h = slots.get(w.slot);
+                next = Math.min(next, Math.max(w.maxAgeAt, h == null ? 0 : h.nextSpawnAt));
+            }
+        }
+        return next;
+    }
+
     /** True while every slot has a ready worker and no quit is under way: the watchdog may be fed. */
     public boolean healthy() {
         return quittingHard == null && readySlots() >= desired;
@@ -565,14 +832,19 @@ public final class Master {
                 .map(w -> w.view(nowMillis, wallNowMillis))
                 .toList();
         String phase = quittingHard != null ? "stopping" : restart != null ? "restarting" : announcedReady ? "running" : "starting";
-        return new ClusterSnapshot(masterPid, desired, phase, views, restart == null ? "" : restart.progress(), failingSlots());
+        return new ClusterSnapshot(masterPid, desired, phase, views, restart == null ? "" : restart.progress(), failingSlots(),
+                recycled);
     }
 
     public static String describeExit(int exitCode, int signal) {
         if (signal <= 0) {
             return exitCode < 0 ? "unknown status" : "exit " + exitCode;
         }
-        return "killed by " + (signal < SIGNAL_NAMES.length ? "SIG" + SIGNAL_NAMES[signal] : "signal " + signal);
+        return "killed by " + signalName(signal);
+    }
+
+    static String signalName(int signal) {
+        return signal > 0 && signal < SIGNAL_NAMES.length ? "SIG" + SIGNAL_NAMES[signal] : "signal " + signal;
     }
 
     private void log(Level level, String message) {

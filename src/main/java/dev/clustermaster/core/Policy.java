@@ -2,28 +2,112 @@ package dev.clustermaster.core;
 
 /**
  * The timing rules the master applies; plain values so the core stays free of configuration parsing.
+ * The product defaults live in {@code config.Config.Builder}; the short constructor here turns every newer
+ * supervision feature off (no probation, no hand-off, no watchdog, no recycling), which unit tests build on.
  *
  * @param requireNotify       true: a worker is ready only when it sends READY=1, and fails if it has not within
  *                            {@code readyTimeoutMillis}; false: READY=1 or {@code readyGraceMillis} of uptime, whichever first
  * @param readyGraceMillis    uptime after which a worker that never notifies counts as ready
  * @param readyTimeoutMillis  how long a notifying worker may take to become ready
- * @param stopTimeoutMillis   SIGTERM to SIGKILL
+ * @param stopTimeoutMillis   stop signal to SIGKILL
  * @param surge               slots replaced at once during a rolling restart
  * @param healthyUptimeMillis a worker that ran this long resets its slot's crash count
+ * @param probationMillis     a replacement (rolling restart, recycling) must stay up this long after READY before
+ *                            the worker it replaces is stopped; 0 stops the old one at READY
+ * @param stopSignal          signal number of a graceful stop (SIGTERM; SIGQUIT for nginx-like workers)
+ * @param crashLoop           when the master gives up and exits so systemd takes over
+ * @param watchdogMillis      a worker that sent WATCHDOG=1 must send it again within this; 0: no worker watchdog
+ * @param dumpSignal          sent to a hung worker's main process before it is stopped (SIGQUIT: a JVM prints its
+ *                            threads); 0: none
+ * @param recycling           when a serving worker is replaced without a crash
  */
 public record Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
-                     int surge, Backoff backoff, long healthyUptimeMillis) {
+                     int surge, Backoff backoff, long healthyUptimeMillis, long probationMillis, int stopSignal,
+                     CrashLoop crashLoop, long watchdogMillis, int dumpSignal, Recycling recycling) {
+
+    public static final int SIGQUIT = 3;
+    public static final int SIGTERM = 15;
 
     public Policy {
         if (surge < 1) {
             throw new IllegalArgumentException("surge must be >= 1");
         }
-        if (readyGraceMillis < 0 || readyTimeoutMillis <= 0 || stopTimeoutMillis < 0 || healthyUptimeMillis < 0) {
+        if (readyGraceMillis < 0 || readyTimeoutMillis <= 0 || stopTimeoutMillis < 0 || healthyUptimeMillis < 0
+                || probationMillis < 0 || watchdogMillis < 0) {
             throw new IllegalArgumentException("timeouts must not be negative");
+        }
+        if (stopSignal < 1 || stopSignal > 64 || dumpSignal < 0 || dumpSignal > 64) {
+            throw new IllegalArgumentException("signal numbers are 1..64");
+        }
+        if (crashLoop == null || recycling == null) {
+            throw new IllegalArgumentException("crashLoop and recycling are required (use CrashLoop.OFF, Recycling.OFF)");
         }
     }
 
-    public static Policy defaults() {
-        return new Policy(false, 1_000, 60_000, 10_000, 1, new Backoff(500, 30_000), 10_000);
+    public Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
+                  int surge, Backoff backoff, long healthyUptimeMillis) {
+        this(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff, healthyUptimeMillis,
+                0, SIGTERM, CrashLoop.OFF, 0, 0, Recycling.OFF);
+    }
+
+    public Policy withProbation(long millis) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling);
+    }
+
+    public Policy withStopSignal(int signal) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling);
+    }
+
+    public Policy withCrashLoop(CrashLoop c) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling);
+    }
+
+    public Policy withWatchdog(long millis, int dump) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling);
+    }
+
+    public Policy withRecycling(Recycling r) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r);
+    }
+
+    /**
+     * The master gives up (exit {@link #EXIT_CODE}) when every slot failed {@code failures} times in a row, the
+     * last {@code failures} of them within {@code windowMillis}, and none has a serving worker. One flaky slot
+     * never triggers it. {@code failures == 0}: never give up.
+     */
+    public record CrashLoop(int failures, long windowMillis) {
+        /** EX_UNAVAILABLE (sysexits.h); systemctl shows it as status=69/UNAVAILABLE. */
+        public static final int EXIT_CODE = 69;
+        public static final CrashLoop OFF = new CrashLoop(0, 0);
+
+        public CrashLoop {
+            if (failures < 0 || windowMillis < 0) {
+                throw new IllegalArgumentException("crash loop limits must not be negative");
+            }
+        }
+
+        public boolean enabled() {
+            return failures > 0;
+        }
+    }
+
+    /**
+     * Replace a serving worker gracefully (its replacement ready first) when its RSS exceeds {@code maxRssBytes}
+     * (sampled every {@code rssCheckMillis}) or it is older than {@code maxAgeMillis} plus a per-worker jitter of
+     * up to a tenth of it; 0 turns a limit off.
+     */
+    public record Recycling(long maxRssBytes, long maxAgeMillis, long rssCheckMillis) {
+        public static final Recycling OFF = new Recycling(0, 0, 5_000);
+
+        public Recycling {
+            if (maxRssBytes < 0 || maxAgeMillis < 0 || rssCheckMillis <= 0) {
+                throw new IllegalArgumentException("recycling limits must not be negative");
+            }
+        }
     }
 }

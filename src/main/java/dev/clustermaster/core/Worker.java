@@ -9,12 +9,31 @@ final class Worker {
     int pid;
     WorkerState state = WorkerState.SPAWNING;
     long startedAt;
+    long readyAt;
     long stopDeadline;
     boolean killSent;
-    /** Old worker of a rolling restart: still serving, stopped once its replacement is ready. */
+    /** Old worker of a rolling restart or recycle: still serving, stopped once its replacement passed probation. */
     boolean retiring;
-    /** Stopped on purpose (quit, resize, restart, stopWorkers): its exit is not a crash. */
+    /** Stopped on purpose (quit, resize, restart, stopWorkers, recycling): its exit is not a crash. */
     boolean expectedExit;
+    /** A replacement that is READY but must stay up until then before its old worker is stopped; 0: none. */
+    long probationUntil;
+    /** Time of the last WATCHDOG=1; watched only once the worker sent the first one. */
+    long lastPing;
+    boolean watchdogArmed;
+    /** Hung: the stop signal follows the thread-dump signal at this time; 0: none pending. */
+    long stopAt;
+    boolean hung;
+    /** When the operator last signalled it (signal command), -1: never. An exit soon after is not a crash. */
+    long operatorSignalAt = -1;
+    int operatorSignal;
+    /** Last STATUS= text. */
+    String status = "";
+    /** Set when the worker must be recycled (or is being): why. */
+    RecycleReason recycle;
+    long rssBytes;
+    /** Recycled for age at this time; 0: never. */
+    long maxAgeAt;
 
     Worker(long id, int slot, int restarts, long now) {
         this.id = id;
@@ -33,6 +52,10 @@ final class Worker {
     }
 
     WorkerView view(long now, long wallNow) {
-        return new WorkerView(id, slot, restarts, pid, state, wallNow - (now - startedAt));
+        String note = hung ? "hung"
+                : probationUntil > 0 ? "probation"
+                : retiring && recycle != null ? "recycling: " + recycle.label()
+                : retiring ? "being replaced" : "";
+        return new WorkerView(id, slot, restarts, pid, state, wallNow - (now - startedAt), status, note);
     }
 }

@@ -9,6 +9,13 @@ package dev.clustermaster.core;
  * @param pid        process id, 0 while spawning
  * @param state      lifecycle state
  * @param startedAtMillis wall-clock start time (epoch millis), for ages
+ * @param status     the worker's last STATUS= text, empty when it sent none
+ * @param note       what the master is doing with it beyond its state ("probation", "recycling: rss", "hung"), or empty
  */
-public record WorkerView(long workerId, int slot, int restarts, int pid, WorkerState state, long startedAtMillis) {
+public record WorkerView(long workerId, int slot, int restarts, int pid, WorkerState state, long startedAtMillis,
+                         String status, String note) {
+
+    public WorkerView(long workerId, int slot, int restarts, int pid, WorkerState state, long startedAtMillis) {
+        this(workerId, slot, restarts, pid, state, startedAtMillis, "", "");
+    }
 }

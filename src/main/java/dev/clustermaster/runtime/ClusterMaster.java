@@ -60,6 +60,7 @@ public final class ClusterMaster implements ControlApi {
     private final int pid;
     private final EventLoop loop;
     private final Supervisor supervisor;
+    private final WorkerLauncher launcher;
     private final Path workersDir;
     private final SdNotify sdNotify;
     private final Watchdog watchdog;
@@ -98,7 +99,7 @@ public final class ClusterMaster implements ControlApi {
         this.workersDir = Files.createTempDirectory(config.runtimeDir(), "workers-" + pid + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Master master = new Master(config.policy(), config.size(), config.maxSize());
-        WorkerLauncher launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
+        this.launcher = new WorkerLauncher(config, new ProcessSpawner(), sockets, workersDir, pid, new WorkerEvents());
         resources.add(launcher::close);
         this.loop = new EventLoop("cm-loop", this::nextDeadline, this::onDeadline, this::onFatal);
         this.supervisor = new Supervisor(master, launcher, sdNotify, pid, this::onReply, this::onMasterExit);
@@ -242,10 +243,12 @@ public final class ClusterMaster implements ControlApi {
 
     @Override
     public CompletableFuture<String> setLogLevel(String level) {
-        String upper = level.trim().toUpperCase(Locale.ROOT);
+        String given = level.trim().toUpperCase(Locale.ROOT);
+        // logback has no FATAL: ERROR is the nearest level that still shows fatal messages
+        String upper = given.equals("FATAL") ? "ERROR" : given;
         if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(upper)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "unknown log level '" + level + "' (trace, debug, info, warn, error, off)"));
+                    "unknown log level '" + level + "' (trace, debug, info, warn, error, fatal = error, off)"));
         }
         org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         if (root instanceof ch.qos.logback.classic.Logger logback) {
@@ -253,6 +256,7 @@ public final class ClusterMaster implements ControlApi {
         }
         CompletableFuture<String> f = new CompletableFuture<>();
         loop.submit(() -> {
+            launcher.logLevel(upper);
             int n = supervisor.broadcast(new IpcFrame(IpcFrame.LOGLEVEL, 0, upper));
             f.complete("log level " + upper.toLowerCase(Locale.ROOT) + " (master and " + n + " workers)");
         });
@@ -427,8 +431,19 @@ public final class ClusterMaster implements ControlApi {
 
         @Override
         public void notify(long workerId, Map<String, String> message) {
+            // sd_notify keys a worker may send; anything else is ignored, as systemd does
+            String status = message.get("STATUS");
+            if (status != null) {
+                loop.submit(() -> supervisor.dispatch(new Event.WorkerStatus(workerId, status)));
+            }
             if ("1".equals(message.get("READY"))) {
                 ready(workerId);
+            }
+            if ("1".equals(message.get("WATCHDOG"))) {
+                loop.submit(() -> supervisor.dispatch(new Event.WatchdogPing(workerId)));
+            }
+            if ("1".equals(message.get("RECYCLE"))) {
+                loop.submit(() -> supervisor.dispatch(new Event.RecycleRequested(workerId)));
             }
         }
 

@@ -6,6 +6,7 @@ import dev.clustermaster.core.Event;
 import dev.clustermaster.core.Master;
 import dev.clustermaster.os.ExitStatus;
 import dev.clustermaster.os.Monotonic;
+import dev.clustermaster.os.ProcStats;
 import dev.clustermaster.os.ProcessGroups;
 import dev.clustermaster.os.Reaper;
 import dev.clustermaster.os.SdNotify;
@@ -161,6 +162,12 @@ final class Supervisor {
             }
         } else if (action instanceof Action.SignalGroup s) {
             ProcessGroups.signalGroup(s.pid(), s.signal());
+        } else if (action instanceof Action.SignalProcess s) {
+            ProcessGroups.signalProcess(s.pid(), s.signal());
+        } else if (action instanceof Action.SampleUsage) {
+            for (WorkerHandle h : handles.values()) {
+                ProcStats.sample(h.pid).ifPresent(sample -> events.add(new Event.Usage(h.workerId, sample.rssBytes())));
+            }
         } else if (action instanceof Action.Forget f) {
             WorkerHandle h = handles.remove(f.workerId());
             if (h != null) {

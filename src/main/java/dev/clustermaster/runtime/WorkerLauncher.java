@@ -9,6 +9,7 @@ import dev.clustermaster.os.OrphanGuard;
 import dev.clustermaster.os.Pipe;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.WorkerChannel;
+import dev.clustermaster.worker.WorkerEnv;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -61,6 +62,8 @@ final class WorkerLauncher implements AutoCloseable {
     private final Callbacks callbacks;
     private final boolean usePdeathsig;
     private final Map<String, String> listenEnv;
+    /** The master's level (CM_LOG_LEVEL at start, then whatever was set at runtime): workers log at it too. */
+    private volatile String logLevel = blankToNull(System.getenv(WorkerEnv.LOG_LEVEL));
     /** Held for the master's life: every worker's stdin unless it gets a listener there. */
     private final int devNull;
     /** PORT values of live workers (port.base); only the loop thread touches it. */
@@ -164,6 +167,11 @@ final class WorkerLauncher implements AutoCloseable {
         }
     }
 
+    /** Level set at runtime ("DEBUG", ...), passed to workers started from now on; null: none set. */
+    void logLevel(String level) {
+        logLevel = level;
+    }
+
     /** The lowest port from port.base up that no live worker holds: a rolling restart's new worker never fights the old one. */
     private int reservePort() throws IOException {
         for (int p = config.portBase(); p <= 65535; p++) {
@@ -248,6 +256,16 @@ final class WorkerLauncher implements AutoCloseable {
         }, () -> { });
     }
 
+    /** The master's configuration (config keys as CM_*, MAX_CHILD_PROCESSES, ...); CM_LOG_JOURNAL is for every JVM. */
+    static boolean masterSetting(String name) {
+        return (name.startsWith("CM_") && !name.equals("CM_LOG_JOURNAL"))
+                || name.equals("MAX_CHILD_PROCESSES") || name.equals("CLUSTER_MASTER_REPL");
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
     List<String> argv() {
         List<String> argv = new ArrayList<>();
         if (usePdeathsig) {
@@ -265,6 +283,8 @@ final class WorkerLauncher implements AutoCloseable {
     Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd) {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.keySet().removeAll(MASTER_ONLY_ENV);
+        // the master's own CM_* settings (CM_SIZE, CM_EXEC, ...) configure it, not its workers
+        env.keySet().removeIf(WorkerLauncher::masterSetting);
         env.putAll(listenEnv);
         env.putAll(config.env());
         env.put("CM_CHILD_ID", Integer.toString(slot));
@@ -273,6 +293,14 @@ final class WorkerLauncher implements AutoCloseable {
         env.put("CM_WORKER_ID", Long.toString(workerId));
         env.put("NOTIFY_SOCKET", notifySocket.toString());
         env.put("CM_IPC_FD", Integer.toString(ipcFd));
+        long watchdogMillis = config.policy().watchdogMillis();
+        if (watchdogMillis > 0) {
+            env.put(WorkerEnv.WATCHDOG_USEC, Long.toString(watchdogMillis * 1_000));
+        }
+        String level = logLevel;
+        if (level != null) {
+            env.put(WorkerEnv.LOG_LEVEL, level);
+        }
         if (!sockets.isEmpty()) {
             env.put("LISTEN_FDS", Integer.toString(sockets.size()));
             env.put("LISTEN_FDNAMES", String.join(":", sockets.stream().map(InheritedSocket::name).toList()));

@@ -3,6 +3,7 @@ package dev.clustermaster.worker;
 import java.io.IOException;
 import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -65,6 +66,41 @@ public final class ClusterWorker {
     public static boolean status(String text) {
         String line = Objects.requireNonNull(text, "text").replace('\n', ' ').replace('\r', ' ');
         return WorkerRuntime.get().notifyMaster("STATUS=" + line);
+    }
+
+    /**
+     * Tells the master this worker is alive (WATCHDOG=1). Once sent, the master expects it again within
+     * {@link #watchdogInterval()}, or it treats the worker as hung: SIGQUIT (a thread dump to stdout), then the stop
+     * signal, SIGKILL, and a replacement. Call it from the code that would stop when the worker is stuck (its main
+     * loop), or use {@link #startWatchdog()}.
+     *
+     * @return true if the notification was sent
+     */
+    public static boolean watchdog() {
+        return WorkerRuntime.get().notifyMaster("WATCHDOG=1");
+    }
+
+    /** WATCHDOG_USEC set by the master; empty when the master watches no worker (then {@link #watchdog()} is not needed). */
+    public static Optional<Duration> watchdogInterval() {
+        long usec = env().watchdogUsec();
+        return usec <= 0 ? Optional.empty() : Optional.of(Duration.ofNanos(usec * 1_000));
+    }
+
+    /**
+     * Starts a daemon thread that sends WATCHDOG=1 every third of {@link #watchdogInterval()}, but only while the
+     * returned heartbeat was {@link Heartbeat#beat() beaten} since the last one: call {@code beat()} from your main
+     * loop, and a stuck loop stops the pings. Without a watchdog interval the heartbeat does nothing.
+     */
+    public static Heartbeat startWatchdog() {
+        return Heartbeat.start(watchdogInterval());
+    }
+
+    /**
+     * Asks the master to replace this worker gracefully (RECYCLE=1): a new one is started and made ready first,
+     * then this one gets the stop signal. For a worker that knows it leaks or wants fresh state.
+     */
+    public static boolean recycle() {
+        return WorkerRuntime.get().notifyMaster("RECYCLE=1");
     }
 
     /** Sends a message to the master; completes with its reply, or exceptionally when there is no channel. */

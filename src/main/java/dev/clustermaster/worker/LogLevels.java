@@ -6,7 +6,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Applies a level sent by the master (TRACE, DEBUG, INFO, WARN, ERROR, OFF) to the logging the worker uses:
+ * Applies a level sent by the master (TRACE, DEBUG, INFO, WARN, ERROR, OFF; FATAL counts as ERROR) to the logging the worker uses:
  * always java.util.logging's root logger, and logback's root logger when logback is on the class path
  * (found by reflection, since this package may not link against it).
  */
@@ -37,7 +37,7 @@ final class LogLevels {
             case "DEBUG" -> Level.FINE;
             case "INFO" -> Level.INFO;
             case "WARN", "WARNING" -> Level.WARNING;
-            case "ERROR" -> Level.SEVERE;
+            case "ERROR", "FATAL" -> Level.SEVERE;
             case "OFF" -> Level.OFF;
             default -> throw new IllegalArgumentException("unknown log level: " + name);
         };
@@ -51,7 +51,7 @@ final class LogLevels {
             if (!rootLogger.getClass().getName().equals("ch.qos.logback.classic.Logger")) {
                 return false;
             }
-            String logbackName = name.equals("WARNING") ? "WARN" : name;
+            String logbackName = name.equals("WARNING") ? "WARN" : name.equals("FATAL") ? "ERROR" : name;
             Object logbackLevel = levelType.getMethod("toLevel", String.class).invoke(null, logbackName);
             rootLogger.getClass().getMethod("setLevel", levelType).invoke(rootLogger, logbackLevel);
             return true;

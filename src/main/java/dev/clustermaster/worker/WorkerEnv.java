@@ -15,9 +15,11 @@ import java.util.Map;
  * @param ipcFd         fd of the worker end of the IPC socketpair ({@code CM_IPC_FD}), -1 when unset
  * @param listenFds     listening sockets at fds 3.. ({@code LISTEN_FDS}), 0 when none
  * @param listenFdNames names of those sockets ({@code LISTEN_FDNAMES}, colon separated)
+ * @param watchdogUsec  once the worker sent WATCHDOG=1 it must repeat it within this ({@code WATCHDOG_USEC}); 0: no watchdog
+ * @param logLevel      log level the master was set to at runtime ({@code CM_LOG_LEVEL}: TRACE..ERROR, OFF), empty when none
  */
 public record WorkerEnv(int childId, int restartCount, long masterPid, String workerId, String notifySocket,
-                        int ipcFd, int listenFds, List<String> listenFdNames) {
+                        int ipcFd, int listenFds, List<String> listenFdNames, long watchdogUsec, String logLevel) {
 
     public static final String CHILD_ID = "CM_CHILD_ID";
     public static final String RESTART = "CM_RESTART";
@@ -27,9 +29,16 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
     public static final String IPC_FD = "CM_IPC_FD";
     public static final String LISTEN_FDS = "LISTEN_FDS";
     public static final String LISTEN_FDNAMES = "LISTEN_FDNAMES";
+    public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
+    public static final String LOG_LEVEL = "CM_LOG_LEVEL";
 
     public WorkerEnv {
         listenFdNames = List.copyOf(listenFdNames);
+    }
+
+    public WorkerEnv(int childId, int restartCount, long masterPid, String workerId, String notifySocket,
+                     int ipcFd, int listenFds, List<String> listenFdNames) {
+        this(childId, restartCount, masterPid, workerId, notifySocket, ipcFd, listenFds, listenFdNames, 0, "");
     }
 
     /** Garbage in a variable counts as unset: a worker must start even when run by hand with a stray env. */
@@ -43,7 +52,9 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
                 env.getOrDefault(NOTIFY_SOCKET, "").trim(),
                 (int) number(env, IPC_FD, -1),
                 (int) number(env, LISTEN_FDS, 0),
-                names.isEmpty() ? List.of() : Arrays.asList(names.split(":", -1)));
+                names.isEmpty() ? List.of() : Arrays.asList(names.split(":", -1)),
+                number(env, WATCHDOG_USEC, 0),
+                env.getOrDefault(LOG_LEVEL, "").trim());
     }
 
     public static WorkerEnv current() {

@@ -30,9 +30,17 @@ final class WorkerRuntime implements IpcChannel.Peer {
     static synchronized WorkerRuntime get() {
         if (instance == null) {
             instance = new WorkerRuntime(WorkerEnv.current());
+            instance.applyInitialLogLevel();
             instance.connect();
         }
         return instance;
+    }
+
+    /** A level the master was set to before this worker started (CM_LOG_LEVEL) applies from the start. */
+    private void applyInitialLogLevel() {
+        if (!env.logLevel().isEmpty()) {
+            onLogLevel(env.logLevel());
+        }
     }
 
     WorkerEnv env() {

@@ -107,4 +107,31 @@ class ConfigLoaderTest {
         assertEquals(2L << 30, Durations.parseBytes("k", "2GiB"));
         assertThrows(ConfigException.class, () -> Durations.parseBytes("k", "-1"));
     }
+
+    @Test
+    void supervisionSettingsHaveDefaultsAndParseFromEveryLayer() throws Exception {
+        var p = load(null, Map.of("CM_EXEC", "sleep"), Map.of()).policy();
+        assertEquals(5_000, p.probationMillis());
+        assertEquals(15, p.stopSignal());
+        assertEquals(new dev.clustermaster.core.Policy.CrashLoop(5, 300_000), p.crashLoop());
+        assertEquals(0, p.watchdogMillis());
+        assertEquals(0, p.dumpSignal(), "no thread dump signal for a command");
+        assertEquals(dev.clustermaster.core.Policy.Recycling.OFF, p.recycling());
+        assertEquals(3, load(null, Map.of("CM_MAIN", ConfigLoaderTest.class.getName()), Map.of()).policy().dumpSignal(), "SIGQUIT for a JVM");
+
+        Path file = dir.resolve("app.conf");
+        Files.writeString(file, "exec=sleep\nstop.signal=QUIT\nworker.max-rss=1G\ncrash-loop.failures=0\n");
+        var q = load(file, Map.of("CM_WORKER_MAX_AGE", "1h", "CM_PROBATION", "2s", "CM_WORKER_WATCHDOG", "30s"),
+                Map.of("crash-loop.window", "10m")).policy();
+        assertEquals(3, q.stopSignal());
+        assertEquals(1L << 30, q.recycling().maxRssBytes());
+        assertEquals(3_600_000, q.recycling().maxAgeMillis());
+        assertEquals(2_000, q.probationMillis());
+        assertEquals(30_000, q.watchdogMillis());
+        assertEquals(new dev.clustermaster.core.Policy.CrashLoop(0, 600_000), q.crashLoop());
+        assertEquals(0, load(null, Map.of("CM_EXEC", "sleep", "CM_WORKER_MAX_RSS", "off"), Map.of()).policy().recycling().maxRssBytes());
+
+        ConfigException bad = assertThrows(ConfigException.class, () -> load(null, Map.of("CM_EXEC", "sleep"), Map.of("stop.signal", "TERMINATE")));
+        assertEquals("stop.signal: expected a signal name such as TERM, QUIT or INT, got 'TERMINATE'", bad.getMessage());
+    }
 }

@@ -112,13 +112,14 @@ class CommandTreeTest {
         Reply r = run("status");
         String[] lines = r.text().split("\n");
         assertEquals("master pid 100, running, 1/2 ready", lines[0]);
-        assertTrue(lines[1].matches("slot\\s+pid\\s+state\\s+age\\s+restarts\\s+rss\\s+cpu"), lines[1]);
-        assertTrue(lines[2].matches("0\\s+4242\\s+ready\\s+1m05s\\s+0\\s+50\\.0 MiB\\s+10\\.0%"), lines[2]);
+        assertTrue(lines[1].matches("slot\\s+pid\\s+state\\s+age\\s+restarts\\s+rss\\s+cpu\\s+status"), lines[1]);
+        assertTrue(lines[2].matches("0\\s+4242\\s+ready\\s+1m05s\\s+0\\s+50\\.0 MiB\\s+10\\.0%\\s+42 requests"), lines[2]);
         assertTrue(lines[3].matches("1\\s+4343\\s+starting\\s+5s\\s+3\\s+-\\s+-"), lines[3]);
         Map<?, ?> data = (Map<?, ?>) r.data();
         Map<?, ?> first = (Map<?, ?>) ((List<?>) data.get("workers")).get(0);
         assertEquals(50L * 1024 * 1024, first.get("rssBytes"));
         assertEquals(6.5, first.get("cpuSeconds"));
+        assertEquals("42 requests", first.get("status"));
     }
 
     @Test

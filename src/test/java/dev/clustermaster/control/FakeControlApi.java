@@ -23,7 +23,7 @@ final class FakeControlApi implements ControlApi {
     FakeControlApi() {
         long now = System.currentTimeMillis();
         snapshot = new ClusterSnapshot(100, 2, "running", List.of(
-                new WorkerView(1, 0, 0, 4242, WorkerState.READY, now - 65_000),
+                new WorkerView(1, 0, 0, 4242, WorkerState.READY, now - 65_000, "42 requests", ""),
                 new WorkerView(2, 1, 3, 4343, WorkerState.STARTING, now - 5_000)),
                 "", List.of());
     }

@@ -88,7 +88,9 @@ class HttpStatusServerTest {
                 "cluster_master_workers{state=\"stopping\"} 0", "cluster_master_worker_restarts_total{slot=\"1\"} 3",
                 "cluster_master_worker_rss_bytes{slot=\"0\",pid=\"4242\"} 1048576",
                 "cluster_master_worker_cpu_seconds_total{slot=\"0\",pid=\"4242\"} 2.50",
-                "# TYPE cluster_master_worker_restarts_total counter")) {
+                "# TYPE cluster_master_worker_restarts_total counter",
+                "cluster_master_worker_status{slot=\"0\",pid=\"4242\",status=\"42 requests\"} 1",
+                "cluster_master_recycled_total{reason=\"rss\"} 0")) {
             assertTrue(body.lines().anyMatch(line::equals), "missing '" + line + "' in\n" + body);
         }
         // every sample line is "name{labels} value" or "name value"

@@ -349,4 +349,291 @@ class MasterTest {
         assertEquals(List.of(1, 2), of(actions, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
         assertEquals(List.of(1, 1), of(actions, Action.Spawn.class).stream().map(Action.Spawn::restarts).toList());
     }
+
+    /** Signals sent to groups, without the SIGCONT that follows every stop signal. */
+    private static List<Action.SignalGroup> stops(List<Action> actions) {
+        return of(actions, Action.SignalGroup.class).stream().filter(s -> s.signal() != Master.SIGCONT).toList();
+    }
+
+    // ---- probation ------------------------------------------------------------------------------------------------
+
+    @Test
+    void aReplacementOnProbationKeepsTheOldWorkerServingUntilTheWindowEnds() {
+        Harness h = new Harness(NOTIFY.withProbation(5_000), 2);
+        h.tick(0);
+        h.readyAll();
+        long old1 = h.workerInSlot(1);
+        Action.Spawn fresh = of(h.command(7, new Event.Restart()), Action.Spawn.class).get(0);
+        List<Action> ready = h.send(new Event.Ready(fresh.workerId()));
+        assertTrue(of(ready, Action.SignalGroup.class).isEmpty(), "old worker serves during probation");
+        assertTrue(of(ready, Action.Spawn.class).isEmpty(), "the restart waits for probation");
+        assertEquals("probation", h.snapshot().workers().stream().filter(w -> w.workerId() == fresh.workerId())
+                .findFirst().orElseThrow().note());
+        assertTrue(of(h.tick(4_999), Action.SignalGroup.class).isEmpty());
+        List<Action> passed = h.tick(1);
+        assertEquals(List.of(old1), stops(passed).stream().map(Action.SignalGroup::workerId).toList());
+        assertEquals(List.of(2), of(passed, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(), "then slot 2");
+    }
+
+    @Test
+    void aDeathInsideProbationAbortsTheRestartWithOldWorkersServing() {
+        Harness h = new Harness(NOTIFY.withProbation(5_000), 3);
+        h.tick(0);
+        h.readyAll();
+        List<Long> old = List.of(h.workerInSlot(1), h.workerInSlot(2), h.workerInSlot(3));
+        // slot 1 is replaced by a good build
+        Action.Spawn new1 = of(h.command(7, new Event.Restart()), Action.Spawn.class).get(0);
+        h.send(new Event.Ready(new1.workerId()));
+        List<Action> passed = h.tick(5_000);
+        h.obeySignals(passed);
+        Action.Spawn new2 = of(passed, Action.Spawn.class).get(0);
+        // slot 2's new worker dies 1.5 s after READY
+        h.send(new Event.Ready(new2.workerId()));
+        h.tick(1_500);
+        List<Action> died = h.exit(new2.workerId(), 1);
+        Action.Reply reply = of(died, Action.Reply.class).get(0);
+        assertFalse(reply.ok());
+        assertEquals(7, reply.requestId());
+        assertTrue(reply.message().contains("died 1500 ms after READY, within its probation of 5000 ms"), reply.message());
+        assertTrue(of(died, Action.SignalGroup.class).stream().noneMatch(s -> s.signal() == Master.SIGTERM), "nobody is stopped");
+        assertTrue(of(died, Action.Spawn.class).isEmpty(), "slot 2's old worker still holds it");
+        assertTrue(of(h.tick(30_000), Action.SignalGroup.class).isEmpty());
+        List<Long> serving = h.snapshot().workers().stream().map(WorkerView::workerId).toList();
+        assertEquals(List.of(new1.workerId(), old.get(1), old.get(2)), serving);
+        assertEquals("running", h.snapshot().phase());
+        assertTrue(h.snapshot().workers().stream().allMatch(w -> w.note().isEmpty()), h.snapshot().workers().toString());
+    }
+
+    // ---- operator actions -------------------------------------------------------------------------------------------
+
+    @Test
+    void workersKilledByTheOperatorAreNotCrashes() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        h.tick(1_000);
+        for (int round = 0; round < 3; round++) {
+            h.command(10 + round, new Event.SignalWorkers(null, Master.SIGKILL, "SIGKILL"));
+            for (int slot = 1; slot <= 2; slot++) {
+                long id = h.workerInSlot(slot);
+                h.running.remove(id);
+                List<Action> exit = h.send(new Event.Exited(id, -1, Master.SIGKILL));
+                assertEquals(1, of(exit, Action.Spawn.class).size(), "restarted at once, round " + round);
+                assertTrue(of(exit, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.INFO
+                        && l.message().contains("exited after the operator's SIGKILL")), exit.toString());
+            }
+            h.tick(100);
+        }
+        assertTrue(h.snapshot().failingSlots().isEmpty());
+        assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.Log l && l.level() == Action.Level.ERROR));
+        // a real crash later still counts
+        h.tick(1_000);
+        h.tick(20_000);
+        List<Action> crash = h.exit(h.workerInSlot(1), 1);
+        assertTrue(of(crash, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.WARN && l.message().contains("died: exit 1")));
+    }
+
+    // ---- stop signal ----------------------------------------------------------------------------------------------
+
+    @Test
+    void theStopSignalIsUsedForResizeRestartAndQuitThenKill() {
+        Harness h = new Harness(NOTIFY.withStopSignal(Policy.SIGQUIT), 2);
+        h.tick(0);
+        h.readyAll();
+        List<Action> shrink = h.command(1, new Event.Resize(1));
+        assertEquals(List.of(Policy.SIGQUIT), stops(shrink).stream().map(Action.SignalGroup::signal).toList());
+        h.exit(h.workerInSlot(2), 0);
+        Action.Spawn fresh = of(h.command(2, new Event.Restart()), Action.Spawn.class).get(0);
+        List<Action> ready = h.send(new Event.Ready(fresh.workerId()));
+        assertEquals(List.of(Policy.SIGQUIT), stops(ready).stream().map(Action.SignalGroup::signal).toList());
+        List<Action> quit = h.command(3, new Event.Quit());
+        assertTrue(stops(quit).stream().allMatch(s -> s.signal() == Policy.SIGQUIT), quit.toString());
+        List<Action> late = h.tick(5_000);
+        assertTrue(of(late, Action.SignalGroup.class).stream().allMatch(s -> s.signal() == Master.SIGKILL), late.toString());
+        assertFalse(of(late, Action.SignalGroup.class).isEmpty());
+    }
+
+    // ---- crash-loop hand-off ------------------------------------------------------------------------------------
+
+    static final Policy LOOP = GRACE.withCrashLoop(new Policy.CrashLoop(3, 60_000));
+
+    /** Crashes the worker of each slot until the backoff lets it restart, n rounds. */
+    private static void crashAll(Harness h, int rounds, int... slots) {
+        for (int r = 0; r < rounds; r++) {
+            for (int slot : slots) {
+                h.exit(h.workerInSlot(slot), 3);
+            }
+            h.tick(4_000);
+        }
+    }
+
+    @Test
+    void oneFlakySlotNeverBringsTheServiceDown() {
+        Harness h = new Harness(LOOP, 2);
+        h.tick(0);
+        h.tick(1_000);
+        crashAll(h, 20, 1);
+        assertEquals(List.of(1), h.snapshot().failingSlots());
+        assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.ExitMaster));
+        assertFalse(h.snapshot().phase().equals("stopping"));
+    }
+
+    @Test
+    void everySlotCrashLoopingMakesTheMasterExitWithSixtyNine() {
+        Harness h = new Harness(LOOP, 2);
+        h.tick(0);
+        crashAll(h, 2, 1, 2);
+        assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.ExitMaster), "2 failures are below the limit of 3");
+        h.exit(h.workerInSlot(1), 3);
+        assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.ExitMaster), "slot 2 is not looping yet");
+        List<Action> last = h.exit(h.workerInSlot(2), 3);
+        assertTrue(of(last, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
+                && l.message().startsWith("crash loop: every slot (1..2) failed 3 times in a row")), last.toString());
+        assertEquals("stopping", h.snapshot().phase());
+        h.obeySignals(last);
+        h.obeySignals(h.tick(5_000));
+        assertTrue(h.all.contains(new Action.ExitMaster(Policy.CrashLoop.EXIT_CODE)), h.all.toString());
+    }
+
+    @Test
+    void slowFailuresOutsideTheWindowDoNotGiveUp() {
+        Harness h = new Harness(GRACE.withCrashLoop(new Policy.CrashLoop(3, 10_000)), 1);
+        h.tick(0);
+        for (int i = 0; i < 6; i++) {
+            h.exit(h.workerInSlot(1), 3);
+            h.tick(6_000);                                // 6 s apart: 3 failures never fit in 10 s
+        }
+        assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.ExitMaster));
+        assertEquals(1, h.snapshot().workers().size());
+    }
+
+    // ---- watchdog -------------------------------------------------------------------------------------------------
+
+    @Test
+    void aHungWorkerGetsADumpThenTheStopSignalThenKillAndIsReplacedAtOnce() {
+        Harness h = new Harness(NOTIFY.withWatchdog(3_000, Policy.SIGQUIT), 2);
+        h.tick(0);
+        h.readyAll();
+        long hung = h.workerInSlot(1);
+        int pid = h.running.get(hung);
+        assertTrue(of(h.tick(60_000), Action.SignalGroup.class).isEmpty(), "no WATCHDOG=1 yet: not watched");
+        h.send(new Event.WatchdogPing(hung));
+        h.tick(2_000);
+        assertTrue(of(h.tick(999), Action.SignalProcess.class).isEmpty());
+        List<Action> expiry = h.tick(1);
+        assertEquals(List.of(new Action.SignalProcess(hung, pid, Policy.SIGQUIT)), of(expiry, Action.SignalProcess.class));
+        assertTrue(of(expiry, Action.SignalGroup.class).isEmpty(), "the dump gets time before the stop signal");
+        assertEquals(h.now + 1_000, h.master.nextDeadline().getAsLong(), "the loop wakes for the stop signal, not before");
+        assertEquals(List.of(1), of(expiry, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(), "replacement at once");
+        h.send(new Event.Ready(of(expiry, Action.Spawn.class).get(0).workerId()));
+        assertTrue(of(expiry, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
+                && l.message().contains("hung: no WATCHDOG=1 for 3000 ms")), expiry.toString());
+        assertEquals(List.of(new Action.SignalGroup(hung, pid, Master.SIGTERM)), stops(h.tick(1_000)));
+        assertEquals(List.of(new Action.SignalGroup(hung, pid, Master.SIGKILL)), of(h.tick(5_000), Action.SignalGroup.class));
+        assertTrue(of(h.exit(hung, -1), Action.Spawn.class).isEmpty(), "already replaced");
+        assertEquals(2, h.snapshot().workers().size());
+    }
+
+    // ---- recycling ------------------------------------------------------------------------------------------------
+
+    @Test
+    void aWorkerAskingToBeRecycledIsReplacedNewOneReadyFirst() {
+        Harness h = new Harness(NOTIFY, 2);
+        h.tick(0);
+        h.readyAll();
+        long old = h.workerInSlot(2);
+        List<Action> asked = h.send(new Event.RecycleRequested(old));
+        Action.Spawn fresh = of(asked, Action.Spawn.class).get(0);
+        assertEquals(2, fresh.slot());
+        assertTrue(of(asked, Action.SignalGroup.class).isEmpty(), "the old one serves until the new one is ready");
+        assertEquals("recycling: request", h.snapshot().workers().stream().filter(w -> w.workerId() == old).findFirst().orElseThrow().note());
+        List<Action> ready = h.send(new Event.Ready(fresh.workerId()));
+        assertEquals(List.of(old), stops(ready).stream().map(Action.SignalGroup::workerId).toList());
+        h.obeySignals(ready);
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.REQUEST));
+        assertTrue(h.snapshot().failingSlots().isEmpty());
+        assertTrue(of(h.tick(60_000), Action.Spawn.class).isEmpty(), "once");
+    }
+
+    @Test
+    void aWorkerAboveMaxRssIsRecycled() {
+        Harness h = new Harness(NOTIFY.withRecycling(new Policy.Recycling(100L << 20, 0, 5_000)), 2);
+        h.tick(0);
+        h.readyAll();
+        assertEquals(1, of(h.all, Action.SampleUsage.class).size(), "sampled once at the start");
+        assertTrue(of(h.tick(4_999), Action.SampleUsage.class).isEmpty());
+        assertEquals(1, of(h.tick(1), Action.SampleUsage.class).size(), "then every 5 s");
+        h.send(new Event.Usage(h.workerInSlot(1), 50L << 20));
+        List<Action> big = h.send(new Event.Usage(h.workerInSlot(2), 200L << 20));
+        assertEquals(List.of(2), of(big, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
+        assertTrue(of(big, Action.Log.class).stream().anyMatch(l -> l.message().contains("rss 200 MiB above the limit of 100 MiB")));
+        h.obeySignals(h.send(new Event.Ready(of(big, Action.Spawn.class).get(0).workerId())));
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.RSS));
+    }
+
+    @Test
+    void oldWorkersAreRecycledOneAtATimeWithJitter() {
+        Harness h = new Harness(NOTIFY.withRecycling(new Policy.Recycling(0, 60_000, 5_000)), 3);
+        h.tick(0);
+        h.readyAll();
+        assertTrue(of(h.tick(59_999), Action.Spawn.class).isEmpty());
+        int recycled = 0;
+        for (int i = 0; i < 80; i++) {                         // 8 s in 100 ms steps: past 60 s + the 6 s jitter
+            List<Action> step = h.tick(100);
+            List<Action.Spawn> spawns = of(step, Action.Spawn.class);
+            assertTrue(spawns.size() <= 1, "one at a time");
+            for (Action.Spawn s : spawns) {
+                assertEquals(1, h.snapshot().workers().stream().filter(w -> w.note().startsWith("recycling: age")).count());
+                h.obeySignals(h.send(new Event.Ready(s.workerId())));
+                recycled++;
+            }
+        }
+        assertEquals(3, recycled);
+        assertEquals(3L, h.snapshot().recycled().get(RecycleReason.AGE));
+        long distinct = java.util.stream.LongStream.rangeClosed(1, 3).map(id -> Master.jitter(id, 6_000)).distinct().count();
+        assertEquals(3, distinct, "each worker gets its own jitter");
+    }
+
+    @Test
+    void aFailedRecycleKeepsTheOldWorkerAndBacksOff() {
+        Harness h = new Harness(NOTIFY, 1);
+        h.tick(0);
+        h.readyAll();
+        long old = h.workerInSlot(1);
+        Action.Spawn fresh = of(h.send(new Event.RecycleRequested(old)), Action.Spawn.class).get(0);
+        List<Action> failed = h.exit(fresh.workerId(), 1);
+        assertTrue(of(failed, Action.SignalGroup.class).stream().noneMatch(s -> s.workerId() == old && s.signal() == Master.SIGTERM));
+        assertTrue(of(failed, Action.Log.class).stream().anyMatch(l -> l.message().contains("recycling failed, the old worker keeps serving")));
+        assertEquals(List.of(old), h.snapshot().workers().stream().map(WorkerView::workerId).toList());
+        assertEquals("", h.snapshot().workers().get(0).note());
+        assertTrue(of(h.tick(60_000), Action.Spawn.class).isEmpty(), "a request is not retried after a failure");
+    }
+
+    @Test
+    void workerStatusIsShown() {
+        Harness h = new Harness(NOTIFY, 1);
+        h.tick(0);
+        h.send(new Event.WorkerStatus(h.workerInSlot(1), "42 requests"));
+        assertEquals("42 requests", h.snapshot().workers().get(0).status());
+    }
+
+    @Test
+    void supervisionDeadlinesAreReportedSoTheLoopWakesForThem() {
+        Harness h = new Harness(NOTIFY.withProbation(5_000).withWatchdog(3_000, Policy.SIGQUIT), 1);
+        h.tick(0);
+        h.readyAll();
+        assertEquals(Long.MAX_VALUE, h.master.nextSupervisionDeadline(), "nothing to wait for");
+        long old = h.workerInSlot(1);
+        h.send(new Event.WatchdogPing(old));
+        assertEquals(3_000, h.master.nextSupervisionDeadline());
+        h.tick(1_000);
+        Action.Spawn fresh = of(h.command(1, new Event.Restart()), Action.Spawn.class).get(0);
+        h.send(new Event.Ready(fresh.workerId()));
+        assertEquals(3_000, h.master.nextSupervisionDeadline(), "the watchdog comes before probation's end at 6000");
+        h.send(new Event.WatchdogPing(old));
+        assertEquals(4_000, h.master.nextSupervisionDeadline());
+        h.tick(2_000);
+        h.send(new Event.WatchdogPing(old));
+        assertEquals(6_000, h.master.nextSupervisionDeadline(), "now probation ends first");
+        assertEquals(6_000, h.master.nextDeadline().getAsLong(), "and the loop wakes for it");
+    }
 }

@@ -128,7 +128,7 @@ class ControlIT {
         String status = repl.command("status");
         List<String> lines = status.lines().toList();
         assertTrue(lines.get(0).startsWith("master pid " + Posix.get().getpid() + ", running, 3/3 ready"), status);
-        assertTrue(lines.get(1).matches("slot\\s+pid\\s+state\\s+age\\s+restarts\\s+rss\\s+cpu"), status);
+        assertTrue(lines.get(1).matches("slot\\s+pid\\s+state\\s+age\\s+restarts\\s+rss\\s+cpu\\s+status"), status);
         for (WorkerView w : three.workers()) {
             String row = lines.stream().filter(l -> l.startsWith(w.slot() + " ") && l.contains(" " + w.pid() + " "))
                     .findFirst().orElseThrow(() -> new AssertionError("no row for " + w + " in\n" + status));

@@ -16,8 +16,8 @@ class WorkerEnvTest {
         WorkerEnv env = WorkerEnv.from(Map.of(
                 "CM_CHILD_ID", "3", "CM_RESTART", "5", "CM_MASTER_PID", "1234", "CM_WORKER_ID", "17",
                 "NOTIFY_SOCKET", "/run/cm/w17.notify", "CM_IPC_FD", "5", "LISTEN_FDS", "2",
-                "LISTEN_FDNAMES", "http:admin"));
-        assertEquals(new WorkerEnv(3, 5, 1234, "17", "/run/cm/w17.notify", 5, 2, List.of("http", "admin")), env);
+                "LISTEN_FDNAMES", "http:admin", "WATCHDOG_USEC", "3000000", "CM_LOG_LEVEL", "DEBUG"));
+        assertEquals(new WorkerEnv(3, 5, 1234, "17", "/run/cm/w17.notify", 5, 2, List.of("http", "admin"), 3_000_000, "DEBUG"), env);
         assertTrue(env.underMaster());
     }
 
