@@ -1,5 +1,6 @@
 package dev.clustermaster.cli;
 
+import dev.clustermaster.config.RuntimeDirs;
 import dev.clustermaster.control.CommandLineParser;
 import dev.clustermaster.control.CommandSyntaxException;
 import dev.clustermaster.control.CommandTree;
@@ -24,39 +25,49 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code cluster-master ctl <command...>}: sends one command to a running master over its control socket in JSON
- * mode and prints the answer. Exit codes: 0 ok, 1 command failed or timed out, 2 usage error, 3 cannot connect.
+ * {@code cluster-master ctl [APP] <command...>}: sends one command to a running master over its control socket in
+ * JSON mode and prints the answer. Exit codes: 0 ok, 1 command failed or timed out, 2 usage error, 3 cannot
+ * connect, 4 access denied.
  */
 @Command(name = "ctl",
         description = {"Send one command to a running master's control socket and print the answer.",
+                "  cluster-master ctl app status      (the master named app: /run/app/cluster-master.sock)",
                 "Commands are the REPL's: help, status, size, workers, pids, ages, states, select <field>, resize <n>,",
-                "restart, upgrade, stop, kill, signal <slot|all> <SIG>, loglevel <level>, debug <msg>, connections, sock.",
+                "restart, reload, upgrade, stop, kill, signal <slot|all> <SIG>, loglevel <level>, debug <msg>, connections, sock.",
                 "upgrade moves the master to new code (after a package upgrade): a new master takes over the listening",
-                "sockets and the control socket once its workers are ready, then the old workers drain."},
+                "sockets and the control socket once its workers are ready, then the old workers drain.",
+                "restart, reload and upgrade wait as long as the rolling restart takes (the master bounds it from its",
+                "size, surge, ready.timeout and stop.timeout)."},
         mixinStandardHelpOptions = true,
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:ok", "1:the command failed or timed out", "2:usage error", "3:cannot connect to the master"})
+        exitCodeList = {"0:ok", "1:the command failed or timed out", "2:usage error", "3:cannot connect to the master",
+                "4:access denied (not root, the master's user or in its group: see repl.group)"})
 public final class CtlCommand implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_CANNOT_CONNECT = 3;
+    public static final int EXIT_ACCESS_DENIED = 4;
+    /** Commands that last as long as a rolling restart: no client-side limit unless --timeout says so. */
+    private static final java.util.Set<String> LONG_COMMANDS = java.util.Set.of("restart", "reload", "upgrade");
 
     @Option(names = "--socket", paramLabel = "PATH",
-            description = "Control socket (default: $CLUSTER_MASTER_REPL, else /run/<name>/cluster-master.sock).")
+            description = "Control socket (default: $CLUSTER_MASTER_REPL, else the named master's, found as it chose it: "
+                    + "$RUNTIME_DIRECTORY, /run/APP, $XDG_RUNTIME_DIR/APP, a per-user temp dir).")
     Path socket;
 
-    @Option(names = "--name", paramLabel = "APP", defaultValue = "cluster-master",
-            description = "Application name; the socket is /run/APP/cluster-master.sock (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--name", paramLabel = "APP",
+            description = "Application name (or give it before the command: ctl APP status); the socket is "
+                    + "/run/APP/cluster-master.sock (default: cluster-master).")
     String name;
 
     @Option(names = "--json", description = "Print the raw JSON answer.")
     boolean json;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "90",
-            description = "Give up waiting for the answer after this long (default: ${DEFAULT-VALUE}).")
-    long timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Give up waiting for the answer after this long (default: 90, none for restart and reload).")
+    Long timeoutSeconds;
 
     @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "Command and its arguments, e.g. 'resize 4'.")
     List<String> words;
@@ -81,6 +92,11 @@ public final class CtlCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<String> request = words;
         boolean jsonOutput = json;
+        String app = name;
+        if (app == null && request.size() > 1 && !isCommand(request.get(0)) && !request.get(0).equalsIgnoreCase("json")) {
+            app = request.get(0); // ctl APP COMMAND...
+            request = request.subList(1, request.size());
+        }
         if (request.get(0).equalsIgnoreCase("json")) {
             jsonOutput = true;
             request = request.subList(1, request.size());
@@ -96,15 +112,19 @@ public final class CtlCommand implements Callable<Integer> {
             err.println("ctl: " + e.getMessage());
             return EXIT_USAGE;
         }
-        if (command.isBlank() || !new CommandTree(ProcessStatsSource.NONE, System::currentTimeMillis, CommandTree.Timeouts.DEFAULT)
-                .commandNames().contains(command.name())) {
+        if (command.isBlank() || !isCommand(command.name())) {
             err.println("ctl: unknown command '" + command.name() + "' (try 'ctl help')");
             return EXIT_USAGE;
         }
-        Path path = socketPath();
+        Path path = socketPath(app);
+        Duration timeout = timeoutSeconds != null ? Duration.ofSeconds(Math.max(1, timeoutSeconds))
+                : LONG_COMMANDS.contains(command.name()) ? Duration.ofDays(365) : Duration.ofSeconds(90);
         ControlClient.Response response;
         try {
-            response = ControlClient.request(path, command, Duration.ofSeconds(Math.max(1, timeoutSeconds)));
+            response = ControlClient.request(path, command, timeout);
+        } catch (ControlClient.AccessDeniedException e) {
+            err.println("ctl: " + e.getMessage());
+            return EXIT_ACCESS_DENIED;
         } catch (ControlClient.CannotConnectException e) {
             err.println("ctl: " + e.getMessage());
             return EXIT_CANNOT_CONNECT;
@@ -129,14 +149,23 @@ public final class CtlCommand implements Callable<Integer> {
         };
     }
 
-    Path socketPath() {
+    /** --socket, else $CLUSTER_MASTER_REPL (no name given), else where a master named app put its socket. */
+    Path socketPath(String app) {
         if (socket != null) {
             return socket;
         }
-        if (spec != null && spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption("--name")) {
-            return ControlServerOptions.defaultSocketPath(name);
+        if (app == null) {
+            String fromEnv = environment.get(ControlServerOptions.ENV_REPL);
+            if (fromEnv != null && fromEnv.contains("/")) {
+                return Path.of(fromEnv.strip());
+            }
         }
-        return ControlServerOptions.socketPathFromEnvironment(name, environment);
+        return RuntimeDirs.locate(app == null ? "cluster-master" : app, environment).resolve(RuntimeDirs.SOCKET_FILE);
+    }
+
+    private static boolean isCommand(String word) {
+        return new CommandTree(ProcessStatsSource.NONE, System::currentTimeMillis, CommandTree.Timeouts.DEFAULT)
+                .commandNames().contains(word.toLowerCase(java.util.Locale.ROOT));
     }
 
     /** Re-quotes shell words so `ctl debug "a b"` reaches the server as one argument. */

@@ -3,6 +3,7 @@ package dev.clustermaster.cli;
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.ConfigException;
 import dev.clustermaster.config.ConfigLoader;
+import dev.clustermaster.config.ConfigSource;
 import dev.clustermaster.config.Words;
 import dev.clustermaster.runtime.ClusterMaster;
 import org.slf4j.Logger;
@@ -160,8 +161,12 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config;
+        Map<String, String> environment = System.getenv();
+        Map<String, String> cli = settings();
+        // reload (ctl reload, systemctl reload, SIGHUP) reads the same layers again
+        ConfigSource source = () -> new ConfigLoader().load(configFile, environment, cli).build();
         try {
-            config = new ConfigLoader().load(configFile, System.getenv(), settings()).build();
+            config = source.load();
         } catch (ConfigException e) {
             // one line naming the setting, the cause and the fix: no usage text (it would bury the line in a journal)
             spec.commandLine().getErr().println("cluster-master: " + e.getMessage());
@@ -171,12 +176,23 @@ public final class RunCommand implements Callable<Integer> {
         log.debug("{}", config);
         ClusterMaster master;
         try {
-            master = ClusterMaster.start(config);
+            warnIfUnitNameDiffers(config, environment);
+            master = ClusterMaster.start(config, source);
         } catch (IOException | RuntimeException e) {
             log.error("cannot start: {}", e.getMessage());
             return 1;
         }
         return master.exitCode().join();
+    }
+
+    /** Under a unit whose RuntimeDirectory is not /run/NAME, `ctl NAME` cannot find this master: say how to fix it. */
+    private static void warnIfUnitNameDiffers(Config config, Map<String, String> environment) {
+        String dirs = environment.get("RUNTIME_DIRECTORY");
+        Path dir = config.runtimeDir().getFileName();
+        if (dirs != null && !dirs.isBlank() && dir != null && !dir.toString().equals(config.name())) {
+            log.warn("name={} but this unit's RuntimeDirectory is {}: 'cluster-master ctl {}' will not find it; give the app "
+                    + "its own unit: cluster-master service create {} ...", config.name(), config.runtimeDir(), config.name(), config.name());
+        }
     }
 
     /** The options given, as config keys, so the command line overrides environment and file the same way. */

@@ -71,9 +71,14 @@ public final class CommandTree {
         define("status", "status", "table of workers: slot, pid, state, age, restarts, rss, cpu", 0, 0, this::status);
         define("resize", "resize <n>", "keep n workers", 1, 1, this::resize);
         define("restart", "restart", "graceful rolling restart of every worker", 0, 0,
-                inv -> await("restart", inv.api().restart(), timeouts.restart(), text -> null));
+                inv -> await("restart", inv.api().restart(), inv.api().restartBudget().orElse(timeouts.restart()), text -> null));
+        define("reload", "reload", "re-read the config file and apply it through a rolling restart", 0, 0,
+                inv -> {
+                    CompletableFuture<String> reload = inv.api().reload(); // first: the budget then counts the new size
+                    return await("reload", reload, inv.api().restartBudget().orElse(timeouts.restart()), text -> null);
+                });
         define("upgrade", "upgrade", "move the master to new code: a new master takes over the sockets, then the old workers drain", 0, 0,
-                inv -> await("upgrade", inv.api().upgrade(), timeouts.restart(), text -> null));
+                inv -> await("upgrade", inv.api().upgrade(), inv.api().restartBudget().orElse(timeouts.restart()), text -> null));
         define("stop", "stop", "graceful shutdown of the master and its workers", 0, 0,
                 inv -> await("stop", inv.api().stop(), timeouts.command(), text -> null));
         define("kill", "kill", "SIGKILL every worker and exit now", 0, 0,

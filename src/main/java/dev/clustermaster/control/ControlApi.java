@@ -26,6 +26,20 @@ public interface ControlApi {
     /** Hard quit: SIGKILL to every worker group, exit 1. */
     CompletableFuture<String> kill();
 
+    /**
+     * Re-read the configuration the master was started from and apply it through a rolling restart; completes
+     * like {@link #restart()}, or fails at once with a one-line reason when the new configuration is invalid
+     * (the running workers are kept).
+     */
+    default CompletableFuture<String> reload() {
+        return CompletableFuture.failedFuture(new IllegalStateException("reload is not supported by this master"));
+    }
+
+    /** How long a rolling restart may legitimately take now; empty: the control surface's own limit applies. */
+    default java.util.Optional<java.time.Duration> restartBudget() {
+        return java.util.Optional.empty();
+    }
+
     /** Gracefully stop the current workers; they are started again (the slots stay). */
     CompletableFuture<String> stopWorkers();
 

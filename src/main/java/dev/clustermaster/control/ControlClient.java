@@ -19,8 +19,15 @@ import java.time.Duration;
 public final class ControlClient {
 
     /** The server could not be reached, or turned the connection away (access denied, too many connections). */
-    public static final class CannotConnectException extends IOException {
+    public static class CannotConnectException extends IOException {
         public CannotConnectException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The master is there but turned this user away (socket file permissions or its peer check). */
+    public static final class AccessDeniedException extends CannotConnectException {
+        public AccessDeniedException(String message, Throwable cause) {
             super(message, cause);
         }
     }
@@ -41,6 +48,10 @@ public final class ControlClient {
             try {
                 channel.connect(UnixDomainSocketAddress.of(socket));
             } catch (IOException e) {
+                if (String.valueOf(e.getMessage()).contains("Permission denied")) {
+                    throw new AccessDeniedException("access denied to control socket " + socket
+                            + " (not root, the master's user or in its group; see repl.group)", e);
+                }
                 throw new CannotConnectException("cannot connect to control socket " + socket + ": " + e.getMessage(), e);
             }
             channel.configureBlocking(false);
@@ -107,6 +118,9 @@ public final class ControlClient {
 
     private static CannotConnectException refusal(Path socket, String said) {
         String reason = said.strip();
+        if (reason.startsWith("access denied")) {
+            return new AccessDeniedException("control socket " + socket + " refused: " + reason, null);
+        }
         return new CannotConnectException(reason.isEmpty() || reason.matches("\\S*>")
                 ? "control socket " + socket + " closed the connection"
                 : "control socket " + socket + " refused: " + reason, null);

@@ -40,6 +40,9 @@ public sealed interface Event {
 
     record Restart() implements Request {}
 
+    /** A new configuration (reload): adopt its timing rules and size, then a rolling restart replaces every worker. */
+    record Reload(Policy policy, int size) implements Request {}
+
     record Quit() implements Request {}
 
     record QuitHard() implements Request {}

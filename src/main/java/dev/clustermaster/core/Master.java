@@ -31,7 +31,7 @@ public final class Master {
     private static final String[] SIGNAL_NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL",
             "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"};
 
-    private final Policy policy;
+    private Policy policy;
     private final int maxSize;
     private int desired;
     private final Map<Long, Worker> workers = new LinkedHashMap<>();
@@ -236,6 +236,14 @@ public final class Master {
             }
         } else if (request instanceof Event.Restart) {
             requestRestart(requestId);
+        } else if (request instanceof Event.Reload r) {
+            if (r.size() < 0 || r.size() > maxSize) {
+                reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
+                return;
+            }
+            policy = r.policy();
+            resize(r.size());
+            requestRestart(requestId);
         } else if (request instanceof Event.StopWorkers) {
             if (restart != null) {
                 reply(requestId, false, "a rolling restart is in progress");
@@ -298,7 +306,7 @@ public final class Master {
             return;
         }
         restart = new RollingRestart(desired, requestIds);
-        out.add(new Action.Notify("RELOADING=1", true));
+        out.add(new Action.Notify("RELOADING=1\nEXTEND_TIMEOUT_USEC=" + policy.restartBudgetMillis(desired) * 1_000, true));
         log(Level.INFO, "rolling restart of " + desired + " workers, " + policy.surge() + " at a time");
     }
 

@@ -76,6 +76,16 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
     }
 
     /**
+     * Longest a rolling restart of {@code size} workers may legitimately take: each of ceil(size / surge) rounds
+     * waits up to the ready timeout (or grace) and the probation for its new workers, plus time to spawn; then the
+     * last old workers get the stop timeout. Control surfaces wait this long, and systemd is told to (EXTEND_TIMEOUT_USEC).
+     */
+    public long restartBudgetMillis(int size) {
+        long rounds = Math.max(1, ((long) size + surge - 1) / surge);
+        return rounds * (Math.max(readyTimeoutMillis, readyGraceMillis) + probationMillis + 5_000) + stopTimeoutMillis + 10_000;
+    }
+
+    /**
      * The master gives up (exit {@link #EXIT_CODE}) when every slot failed {@code failures} times in a row, the
      * last {@code failures} of them within {@code windowMillis}, and none has a serving worker. One flaky slot
      * never triggers it. {@code failures == 0}: never give up.

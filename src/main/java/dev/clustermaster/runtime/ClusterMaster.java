@@ -2,6 +2,8 @@ package dev.clustermaster.runtime;
 
 import ch.qos.logback.classic.Level;
 import dev.clustermaster.config.Config;
+import dev.clustermaster.config.ConfigDiff;
+import dev.clustermaster.config.ConfigSource;
 import dev.clustermaster.config.WorkerInfo;
 import dev.clustermaster.control.ControlApi;
 import dev.clustermaster.core.Action;
@@ -57,6 +59,9 @@ public final class ClusterMaster implements ControlApi {
     private static final List<String> SIGNALS = List.of("HUP", "INT", "TERM", "TTIN", "TTOU", "CHLD");
 
     private final Config config;
+    /** The configuration new workers start from: the start one, then each reloaded one. */
+    private volatile Config current;
+    private final ConfigSource source;
     private final int pid;
     private final EventLoop loop;
     private final Supervisor supervisor;
@@ -86,8 +91,11 @@ public final class ClusterMaster implements ControlApi {
     /** Set once a new master took over: this one then leaves socket files to it. */
     private volatile boolean handedOver;
 
-    private ClusterMaster(Config config, List<InheritedSocket> sockets, SdNotify sdNotify, Map<String, String> env) throws IOException {
+    private ClusterMaster(Config config, List<InheritedSocket> sockets, SdNotify sdNotify, Map<String, String> env,
+                          ConfigSource source) throws IOException {
         this.config = config;
+        this.current = config;
+        this.source = source;
         this.pid = Posix.get().getpid();
         messages.allowCoreThreadTimeOut(true);
         this.sdNotify = sdNotify;
@@ -108,10 +116,15 @@ public final class ClusterMaster implements ControlApi {
 
     /** Starts a master: binds nothing it was not told to, spawns the workers, installs signal handlers. */
     public static ClusterMaster start(Config config) throws IOException {
+        return start(config, null);
+    }
+
+    /** Like {@link #start(Config)}; {@link #reload()} reads the configuration again from {@code source}. */
+    public static ClusterMaster start(Config config, ConfigSource source) throws IOException {
         Map<String, String> env = System.getenv();
         SdNotify sdNotify = UpgradeHandover.notifier(env);
         List<InheritedSocket> sockets = ListenerSetup.open(config, env, Posix.get().getpid(), sdNotify);
-        ClusterMaster m = new ClusterMaster(config, sockets, sdNotify, env);
+        ClusterMaster m = new ClusterMaster(config, sockets, sdNotify, env, source);
         m.resources.add(() -> ListenerSetup.close(sockets, !m.handedOver));
         m.begin();
         return m;
@@ -169,6 +182,64 @@ public final class ClusterMaster implements ControlApi {
         return command(new Event.Restart());
     }
 
+    /**
+     * Reads the configuration again from the source the master was started with (without one: applies the
+     * current one again) and applies it with {@link #reload(Config)}. An invalid configuration fails at once with
+     * its one-line reason; nothing running changes.
+     */
+    @Override
+    public CompletableFuture<String> reload() {
+        if (source == null) {
+            return reload(current);
+        }
+        Config next;
+        try {
+            next = source.load();
+        } catch (RuntimeException e) {
+            log.error("reload failed, the running workers are kept: {}", e.getMessage());
+            return CompletableFuture.failedFuture(new IllegalStateException("reload failed: " + e.getMessage()
+                    + " (the running workers are kept)"));
+        }
+        return reload(next);
+    }
+
+    /**
+     * Applies a new configuration: new workers run its command, env, size and timing, through a rolling restart of
+     * every slot. Completes when the restart is done; fails when it failed (then workers start from the previous
+     * configuration again). Listening sockets, control surfaces and the name stay until the master restarts.
+     */
+    public CompletableFuture<String> reload(Config next) {
+        Config previous = current;
+        List<String> applied = ConfigDiff.applied(previous, next);
+        List<String> ignored = ConfigDiff.needRestart(previous, next);
+        if (next.size() > config.maxSize()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("reload failed: size " + next.size()
+                    + " exceeds max.children " + config.maxSize() + " of the running master (the running workers are kept)"));
+        }
+        log.info("reload: {}", applied.isEmpty() ? "configuration unchanged, replacing every worker" : "applying " + String.join(", ", applied));
+        String note = ignored.isEmpty() ? "" : "; not applied until the master restarts: " + String.join(", ", ignored);
+        if (!ignored.isEmpty()) {
+            log.warn("reload: {} changed, which applies only when the master restarts (systemctl restart)", String.join(", ", ignored));
+        }
+        current = next;
+        return command(new Event.Reload(next.policy(), next.size()), () -> launcher.use(next))
+                .thenApply(msg -> "reloaded: " + msg + note)
+                .whenComplete((msg, failure) -> {
+                    if (failure != null && current == next) {
+                        current = previous;
+                        loop.submit(() -> launcher.use(previous));
+                        log.error("reload failed, new workers start from the previous configuration again: {}", failure.getMessage());
+                    }
+                });
+    }
+
+    @Override
+    public java.util.Optional<java.time.Duration> restartBudget() {
+        Config c = current;
+        int size = Math.max(c.size(), supervisor.snapshot().desiredSize());
+        return java.util.Optional.of(java.time.Duration.ofMillis(c.policy().restartBudgetMillis(size)));
+    }
+
     /** Graceful quit: SIGTERM, drain, SIGKILL after the stop timeout; {@link #exitCode()} then completes with 0. */
     public CompletableFuture<String> quit() {
         return command(new Event.Quit());
@@ -195,8 +266,9 @@ public final class ClusterMaster implements ControlApi {
         return pid;
     }
 
+    /** The configuration new workers start from (the latest reloaded one). */
     public Config config() {
-        return config;
+        return current;
     }
 
     @Override
@@ -279,6 +351,11 @@ public final class ClusterMaster implements ControlApi {
     // ---- loop side --------------------------------------------------------------------------------------------
 
     private CompletableFuture<String> command(Event.Request request) {
+        return command(request, () -> { });
+    }
+
+    /** {@code first} runs on the loop right before the request is handled. */
+    private CompletableFuture<String> command(Event.Request request, Runnable first) {
         CompletableFuture<String> f = new CompletableFuture<>();
         if (exitCode.isDone()) {
             f.completeExceptionally(new IllegalStateException("the master has exited"));
@@ -286,13 +363,20 @@ public final class ClusterMaster implements ControlApi {
         }
         long id = requestIds.incrementAndGet();
         pending.put(id, f);
-        loop.submit(() -> supervisor.dispatch(new Event.Command(id, request)));
+        loop.submit(() -> {
+            first.run();
+            supervisor.dispatch(new Event.Command(id, request));
+        });
         return f;
     }
 
     private void onSignal(String name) {
         if (name.equals("CHLD")) {
             supervisor.reap();
+        } else if (name.equals("HUP")) {
+            // like ctl reload: the config is read again, then the rolling restart (without a source: just the restart)
+            log.info("received SIGHUP: reload");
+            reload().exceptionally(e -> null);
         } else {
             log.info("received SIG{}", name);
             supervisor.dispatch(new Event.SignalReceived(name));

@@ -54,7 +54,8 @@ final class WorkerLauncher implements AutoCloseable {
         void ipcClosed(long workerId);
     }
 
-    private final Config config;
+    /** Swapped by a reload (on the loop thread, like every launch). */
+    private Config config;
     private final ProcessSpawner spawner;
     private final List<InheritedSocket> sockets;
     private final Path workersDir;
@@ -84,6 +85,11 @@ final class WorkerLauncher implements AutoCloseable {
         this.listenEnv = ListenerSetup.workerEnv(config);
         this.devNull = Fds.openDevNullForReading();
         this.orphanGuard = config.parentDeathSignal() ? startOrphanGuard(spawner) : null;
+    }
+
+    /** New workers start from this configuration (a reload); listening sockets and their env stay. */
+    void use(Config next) {
+        this.config = next;
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {

@@ -132,7 +132,8 @@ class CtlCommandTest {
         assertTrue(missing.err().contains("cannot connect to control socket"), missing.err());
         Path socket = startServer(Set.of(12345));
         Run denied = ctl(socket, "size");
-        assertEquals(3, denied.exit());
+        assertEquals(CtlCommand.EXIT_ACCESS_DENIED, denied.exit());
+        assertEquals(1, denied.err().strip().lines().count(), denied.err());
         assertTrue(denied.err().contains("access denied"), denied.err());
     }
 
@@ -145,5 +146,40 @@ class CtlCommandTest {
         assertTrue(viaName.err().contains("/run/no-such-app-xyz/cluster-master.sock"), viaName.err());
         Run plain = ctl(Map.of(), "size");
         assertTrue(plain.err().contains("/run/cluster-master/cluster-master.sock"), plain.err());
+    }
+
+    @Test
+    void findsAMasterByNameWhereItChoseItsSocket() throws Exception {
+        Path xdg = dir.resolve("xdg");
+        Path runtime = dev.clustermaster.config.RuntimeDirs.choose("app-" + ProcessHandle.current().pid(), Map.of("XDG_RUNTIME_DIR", xdg.toString()));
+        String app = runtime.getFileName().toString(); // /run/APP as root, else $XDG_RUNTIME_DIR/APP
+        server = ControlServer.start(api, ControlServerOptions.builder().socketPath(runtime.resolve("cluster-master.sock"))
+                .processStats(ProcessStatsSource.NONE).build());
+        try {
+            nameLookups(app, Map.of("XDG_RUNTIME_DIR", xdg.toString()));
+        } finally {
+            server.close();
+            server = null;
+            java.nio.file.Files.deleteIfExists(runtime);
+        }
+    }
+
+    private void nameLookups(String app, Map<String, String> env) {
+        Run positional = ctl(env, app, "size");
+        assertEquals(0, positional.exit(), positional.err());
+        assertEquals("2\n", positional.out());
+        Run named = ctl(env, "--name", app, "size");
+        assertEquals(0, named.exit(), named.err());
+        Run other = ctl(env, "other-app-xyz", "size");
+        assertEquals(3, other.exit(), other.err());
+        assertTrue(other.err().contains("/run/other-app-xyz/cluster-master.sock"), other.err());
+    }
+
+    @Test
+    void reloadIsACommandAndItsFailureExitsOne() throws Exception {
+        Path socket = startServer(null);
+        Run reload = ctl(socket, "reload");
+        assertEquals(1, reload.exit(), reload.out());
+        assertTrue(reload.err().contains("reload is not supported"), reload.err());
     }
 }

@@ -117,7 +117,7 @@ class MasterTest {
         long old2 = h.workerInSlot(2);
 
         List<Action> start = h.command(7, new Event.Restart());
-        assertTrue(of(start, Action.Notify.class).stream().anyMatch(n -> n.state().equals("RELOADING=1") && n.reloading()));
+        assertTrue(of(start, Action.Notify.class).stream().anyMatch(n -> n.state().startsWith("RELOADING=1\nEXTEND_TIMEOUT_USEC=") && n.reloading()));
         List<Action.Spawn> spawns = of(start, Action.Spawn.class);
         assertEquals(1, spawns.size(), "surge 1: one slot at a time");
         assertEquals(1, spawns.get(0).slot());
