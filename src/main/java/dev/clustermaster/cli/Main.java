@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Runs and supervises a set of worker processes: rolling restarts, shared listening sockets, "
                 + "a control REPL on a unix socket, systemd integration.",
-        subcommands = {RunCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, CtlCommand.class, ServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success (or a graceful quit)", "1:hard quit or runtime failure", "2:bad usage or configuration"})
 public final class Main implements Runnable {
@@ -43,7 +43,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run or ctl");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, ctl or service");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
                 "  the size, CM_WEBSERVER_PORT sets --http-port, CLUSTER_MASTER_REPL sets --repl.",
                 "  Command line > environment > config file > defaults.",
                 "",
-                "Signals: HUP rolling restart, INT/TERM graceful quit (second INT: hard quit), TTIN/TTOU one worker more/less;",
+                "Signals: HUP reload (re-read the config, then a rolling restart), INT/TERM graceful quit (second INT: hard quit), TTIN/TTOU one worker more/less;",
                 "  QUIT thread dump; USR1, USR2, ALRM, TSTP and the other fatal-by-default ones are logged and ignored."})
 public final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
