@@ -24,6 +24,7 @@ MACHINE=cm-e2e-$$
 WORK=$(mktemp -d /tmp/cm-e2e.XXXXXX)
 ROOT=$WORK/root
 NSPAWN_PID=
+CGROUPS=()
 FAILED=0
 PASSED=0
 T0=$SECONDS
@@ -46,6 +47,7 @@ cleanup() {
     fi
     umount "$ROOT" 2>/dev/null
     umount "$WORK" 2>/dev/null
+    for g in "${CGROUPS[@]}"; do find "$g" -depth -type d -exec rmdir {} + 2>/dev/null; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -78,7 +80,16 @@ log "booting systemd in container $MACHINE (rootfs $ROOTFS)"
 # --register=no/--keep-unit: there may be no systemd (nor machined) on the host to register with.
 # --private-network: loopback only inside; nothing the tests start is reachable from outside.
 # /root/files is bound read-only (the checks fill $E2E_FILES before using it).
-systemd-nspawn --quiet --register=no --keep-unit --private-network --console=passive \
+# Each run in cgroups of its own: without a host systemd, --keep-unit would put two concurrent runs (two
+# checkouts on one machine) in the same cgroup, and the second container's systemd would not boot.
+CGROUPS=()
+for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    if [ -f "$h/cgroup.procs" ] && mkdir "$h/$MACHINE" 2>/dev/null; then CGROUPS+=("$h/$MACHINE"); fi
+    [ "$h" = /sys/fs/cgroup/unified ] && [ ${#CGROUPS[@]} -gt 0 ] && break
+done
+sh -c 'for g in "$@"; do [ "$g" = -- ] && break; echo $$ > "$g/cgroup.procs"; done; while [ "$1" != -- ]; do shift; done; shift; exec "$@"' \
+    sh "${CGROUPS[@]}" -- \
+    systemd-nspawn --quiet --register=no --keep-unit --private-network --console=passive \
     --bind-ro="$E2E_FILES:/root/files" \
     --directory="$ROOT" --machine="$MACHINE" --boot >"$WORK/console.log" 2>&1 &
 NSPAWN_PID=$!

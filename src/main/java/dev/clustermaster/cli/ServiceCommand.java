@@ -2,9 +2,7 @@ package dev.clustermaster.cli;
 
 import dev.clustermaster.config.ConfigException;
 import dev.clustermaster.config.ConfigLoader;
-import dev.clustermaster.os.Posix;
-import jnr.posix.Group;
-import jnr.posix.Passwd;
+import dev.clustermaster.os.Users;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -192,12 +190,8 @@ public final class ServiceCommand implements Runnable {
     }
 
     static String primaryGroup(String user) {
-        Passwd pw = Posix.get().getpwnam(user);
-        if (pw == null) {
-            throw new ConfigException("user '" + user + "' does not exist: create it (adduser --system --group " + user + ") or pick another --user");
-        }
-        Group g = Posix.get().getgrgid((int) pw.getGID());
-        return g == null ? Long.toString(pw.getGID()) : g.getName();
+        return Users.primaryGroupName(user).orElseThrow(() -> new ConfigException("user '" + user
+                + "' does not exist: create it (adduser --system --group " + user + ") or pick another --user"));
     }
 
     private static void writeAtomically(Path target, String text, String mode, String group) throws IOException {

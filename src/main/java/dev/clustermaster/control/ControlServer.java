@@ -1,5 +1,7 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.Users;
+
 import dev.clustermaster.os.Fds;
 import jnr.unixsocket.Credentials;
 import jnr.unixsocket.UnixServerSocketChannel;
@@ -126,7 +128,7 @@ public final class ControlServer implements java.io.Closeable {
 
     private void listenUnix(Path requested) throws IOException {
         Path path = requested.toAbsolutePath();
-        String group = options.group().orElse(null);
+        String group = socketGroup(options.group().orElse(null));
         policy = PeerAccessPolicy.forSystem(options.allowedUids(), group);
         SocketFileGuard.checkPathLength(path);
         SocketFileGuard.prepareParent(path, group);
@@ -149,6 +151,27 @@ public final class ControlServer implements java.io.Closeable {
         startAcceptor("cm-repl-accept-unix", this::acceptUnix);
         log.info("control REPL listening on {} (mode {}{})", path, Integer.toOctalString(options.fileMode()),
                 group == null ? "" : ", group " + group);
+    }
+
+    /**
+     * repl.group when the master may hand files to it (root, or a member), else, like without repl.group, the
+     * master's own group: a group it is not in must not stop the service from starting.
+     */
+    private static String socketGroup(String requested) throws IOException {
+        String own = Users.ownGroupName().orElse(null);
+        if (requested == null || requested.equals(own)) {
+            return own;
+        }
+        var group = Users.group(requested)
+                .orElseThrow(() -> new IOException("control socket group '" + requested + "' does not exist (repl.group)"));
+        int gid = group.gid();
+        if (Users.ownUid() == 0 || Users.ownGid() == gid
+                || PeerAccessPolicy.procGroups((int) ProcessHandle.current().pid()).contains(gid)) {
+            return requested;
+        }
+        log.warn("repl.group={}: this master's user is not in that group, so the control socket stays with group {}; "
+                + "add SupplementaryGroups={} to its unit (systemctl edit UNIT) or the user to the group", requested, own, requested);
+        return own;
     }
 
     private void listenTcp(InetSocketAddress address) throws IOException {

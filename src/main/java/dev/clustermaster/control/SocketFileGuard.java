@@ -43,7 +43,11 @@ final class SocketFileGuard {
     /** Creates a missing parent directory as 0750 (group-owned when a group is set) so only the service can reach the socket. */
     static void prepareParent(Path socket, String group) throws IOException {
         Path parent = socket.toAbsolutePath().getParent();
-        if (parent == null || Files.isDirectory(parent)) {
+        if (parent == null) {
+            return;
+        }
+        if (Files.isDirectory(parent)) {
+            admitGroupToOwnDirectory(parent, group);
             return;
         }
         Files.createDirectories(parent);
@@ -116,6 +120,26 @@ final class SocketFileGuard {
     }
 
     static final String STAGED_NAME = "s";
+
+    /**
+     * A directory of our own (systemd's RuntimeDirectory=, created 0750 with the service's group) is handed to the
+     * socket's group so its members can reach the socket; other directories (/tmp, someone else's) stay as they are.
+     */
+    private static void admitGroupToOwnDirectory(Path dir, String group) throws IOException {
+        if (group == null) {
+            return;
+        }
+        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        var attrs = view.readAttributes();
+        if (!attrs.owner().getName().equals(System.getProperty("user.name")) || attrs.group().getName().equals(group)) {
+            return;
+        }
+        setGroup(dir, group);
+        Set<PosixFilePermission> perms = EnumSet.copyOf(attrs.permissions());
+        perms.add(PosixFilePermission.GROUP_EXECUTE);
+        view.setPermissions(perms);
+        log.info("control socket directory {} now belongs to group {}", dir, group);
+    }
 
     /** Only for a path in a directory nobody else can write (the staging dir): these calls follow links. */
     static void applyModeAndGroup(Path socket, int mode, String group) throws IOException {

@@ -37,4 +37,25 @@ public final class Users {
         String[] members = g.getMembers();
         return Optional.of(new GroupEntry(name, (int) g.getGID(), members == null ? Set.of() : Set.of(members)));
     }
+
+    /** This process's effective gid. */
+    public static int ownGid() {
+        return Posix.get().getegid();
+    }
+
+    /** Name of this process's effective group, if the database knows it. */
+    public static Optional<String> ownGroupName() {
+        Group g = Posix.get().getgrgid(Posix.get().getegid());
+        return g == null ? Optional.empty() : Optional.ofNullable(g.getName());
+    }
+
+    /** The name (else the number) of a user's primary group; empty when there is no such user. */
+    public static Optional<String> primaryGroupName(String user) {
+        Passwd pw = Posix.get().getpwnam(user);
+        if (pw == null) {
+            return Optional.empty();
+        }
+        Group g = Posix.get().getgrgid((int) pw.getGID());
+        return Optional.of(g == null ? Long.toString(pw.getGID()) : g.getName());
+    }
 }

@@ -1,0 +1,143 @@
+# Issue 8 acceptance: your own apps as services named after them ("cluster-master service create"), (a) an
+# unmodified Java HTTP server jar, (b) a Python worker; start, serve, reload under load, edit + reload, journal
+# fields, socat and ctl by name, repl.group access, a bad config not restarted, stop leaves nothing.
+APPS_SRC=$E2E_DIR/apps
+mkdir -p "$WORK/hello/classes"
+javac -d "$WORK/hello/classes" "$APPS_SRC/HelloApp.java" && jar --create --file "$E2E_FILES/hello.jar" --main-class HelloApp \
+    -C "$WORK/hello/classes" . || die "cannot build the e2e Java app"
+cp "$APPS_SRC/worker.py" "$E2E_FILES/worker.py"
+in_ct sh -c 'mkdir -p /opt/hello /opt/pyapp && cp /root/files/hello.jar /opt/hello/ && cp /root/files/worker.py /opt/pyapp/ && chmod -R a+rX /opt/hello /opt/pyapp'
+
+# users: the Java app runs as its own user "app"; "alice" may use its control socket (group appctl), "bob" may not
+in_ct sh -c 'adduser --system --group --quiet app && addgroup --system --quiet appctl \
+    && adduser --system --quiet --ingroup appctl alice && adduser --system --quiet bob' || die "cannot create users"
+
+# HTTP load from inside the container: sequential GETs until $2 exists; each line the answer or FAILED.
+# $1 url, $2 stop file, $3 output file
+load_start() { in_ct rm -f "$2" "$3"; in_ct sh -c "while [ ! -e $2 ]; do curl -sS --max-time 20 $1 >>$3 2>&1 || echo FAILED >>$3; done" & LOAD_PID=$!; }
+load_stop() { in_ct touch "$1"; wait "$LOAD_PID" 2>/dev/null || true; }
+# answered / failed counts of a load output file
+count_ok() { in_ct grep -c '^pid [0-9]* worker [0-9]* greeting' "$1" || true; }
+count_bad() { in_ct grep -vc '^pid [0-9]* worker [0-9]* greeting' "$1" || true; }
+pids_of() { in_ct sh -c "ps -o pid= --ppid \$(systemctl show -p MainPID --value $1) | tr -d ' ' | sort -n"; }
+# reload under load: $1 unit, $2 url; prints PASS/FAIL with the figures and records them in $FIGURES
+FIGURES=$WORK/figures
+reload_under_load() {
+    local unit=$1 url=$2 t0 t1 ms ok_n bad_n before after
+    before=$(pids_of "$unit")
+    load_start "$url" /tmp/load.stop /tmp/load.out
+    await 20 '[ "$(count_ok /tmp/load.out)" -gt 5 ]' || true
+    t0=$(date +%s%N)
+    if in_ct timeout 300 systemctl reload "$unit"; then
+        t1=$(date +%s%N); ms=$(((t1 - t0) / 1000000))
+        ok "systemctl reload $unit returned success after ${ms} ms"
+    else
+        t1=$(date +%s%N); ms=$(((t1 - t0) / 1000000))
+        bad "systemctl reload $unit failed after ${ms} ms"
+    fi
+    sleep 0.5
+    load_stop /tmp/load.stop
+    ok_n=$(count_ok /tmp/load.out); bad_n=$(count_bad /tmp/load.out)
+    after=$(pids_of "$unit")
+    if [ "$ok_n" -gt 0 ] && [ "$bad_n" = 0 ] && [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]; then
+        ok "$unit reload under load: $ok_n requests answered, 0 failed, every worker replaced ($(echo $before) -> $(echo $after))"
+    else
+        bad "$unit reload under load: $ok_n answered, $bad_n failed: $(in_ct grep -v '^pid' /tmp/load.out | sort | uniq -c | head -n 3); workers $(echo $before) -> $(echo $after)"
+    fi
+    echo "$unit reload_ms=$ms answered=$ok_n failed=$bad_n" >>"$FIGURES"
+}
+
+# --- (a) the unmodified Java jar, as user app --------------------------------------------------------
+out=$(in_ct cluster-master service create app --jar /opt/hello/hello.jar --user app --size 2 \
+    --listen tcp://127.0.0.1:8081 --ready 'log:HelloApp started' --stop-timeout 15s --repl-group appctl \
+    --jvm-arg=-XX:TieredStopAtLevel=1 --jvm-arg=-XX:+UseSerialGC --jvm-arg=-Xmx64m 2>&1) \
+    && ok "service create app --jar hello.jar --user app: $(echo "$out" | head -n 1)" || bad "service create app: $out"
+in_ct stat -c '%U:%G %a' /etc/cluster-master/app.conf | grep -qx 'root:app 640' && ok "app.conf is root:app 0640" \
+    || bad "app.conf: $(in_ct stat -c '%U:%G %a' /etc/cluster-master/app.conf)"
+mark_journal
+if in_ct timeout 180 systemctl enable --now app >/dev/null 2>&1 && [ "$(in_ct systemctl is-active app)" = active ]; then
+    ok "systemctl enable --now app: active (all workers ready)"
+else
+    bad "app did not start: $(in_ct systemctl status app --no-pager 2>&1 | tail -n 15)"
+fi
+body=$(in_ct curl -sS --max-time 20 http://127.0.0.1:8081/ 2>&1 || true)
+[[ $body == "pid "*" worker "*" greeting -" ]] && ok "the jar serves on the shared socket: '$body'" || bad "GET :8081: '$body'"
+status=$(in_ct systemctl status app --no-pager 2>&1 || true)
+grep -q 'Status: "' <<<"$status" && ok "systemctl status app shows the master's STATUS=: $(grep 'Status:' <<<"$status" | sed 's/^ *//')" \
+    || bad "no Status: line in systemctl status app"
+[ "$(in_ct ps -o user= -p "$(in_ct systemctl show -p MainPID --value app)" | tr -d ' ')" = app ] && ok "app's master runs as user app" \
+    || bad "app's master user: $(in_ct ps -o user= -p "$(in_ct systemctl show -p MainPID --value app)")"
+in_ct test -S /run/app/cluster-master.sock && ok "control socket /run/app/cluster-master.sock" || bad "no /run/app/cluster-master.sock"
+reply=$(echo status | in_ct timeout 10 socat -t 5 - UNIX-CONNECT:/run/app/cluster-master.sock 2>&1 || true)
+grep -q 'ready' <<<"$reply" && ok "socat - UNIX-CONNECT:/run/app/cluster-master.sock answers 'status'" || bad "socat status: $reply"
+out=$(in_ct cluster-master ctl app status 2>&1) && ok "cluster-master ctl app status (exit 0)" || bad "ctl app status: $out"
+out=$(in_ct setpriv --reuid=alice --regid=appctl --init-groups cluster-master ctl app size 2>&1) \
+    && ok "alice (group appctl = repl.group) may: ctl app size -> $out" || bad "alice refused: $out"
+rc=0; out=$(in_ct setpriv --reuid=bob --regid=nogroup --init-groups cluster-master ctl app size 2>&1) || rc=$?
+[ "$rc" = 4 ] && [ "$(echo "$out" | wc -l)" = 1 ] && ok "bob (not in appctl) refused, exit 4, one line: $out" || bad "bob: exit $rc: $out"
+
+reload_under_load app http://127.0.0.1:8081/
+
+# edit the config: size 2 -> 3 and an env var, then reload
+in_ct sh -c 'sed -i "s/^size=2$/size=3/" /etc/cluster-master/app.conf && echo env.GREETING=hello >> /etc/cluster-master/app.conf'
+reload_under_load app http://127.0.0.1:8081/
+await 30 '[ "$(pids_of app | grep -c .)" = 3 ]' && ok "size 2 -> 3 applied by reload: $(echo $(pids_of app))" || bad "workers after reload: $(echo $(pids_of app))"
+greet=$(for i in 1 2 3 4 5 6; do in_ct curl -sS --max-time 10 http://127.0.0.1:8081/; done | awk '{print $6}' | sort -u | tr '\n' ' ')
+[ "$greet" = "hello " ] && ok "env.GREETING=hello reached every new worker" || bad "greetings after reload: '$greet'"
+
+# a bad edit: the reload fails with the reason, the workers keep serving
+before=$(pids_of app)
+in_ct sh -c 'echo surge=lots >> /etc/cluster-master/app.conf'
+mark_journal
+if in_ct timeout 60 systemctl reload app >/dev/null 2>&1; then bad "reload with surge=lots succeeded"; else ok "reload with surge=lots fails"; fi
+line=$(journal_since -u app | grep 'reload failed' | head -n 1)
+[[ $line == *surge* ]] && ok "the journal says why, in one line: $line" || bad "no reason in the journal: $(journal_since -u app | tail -n 5)"
+[ "$(pids_of app)" = "$before" ] && [ "$(in_ct systemctl is-active app)" = active ] && in_ct curl -sf --max-time 10 http://127.0.0.1:8081/ >/dev/null \
+    && ok "after the failed reload the same workers serve" || bad "after the failed reload: $(echo $(pids_of app)) vs $(echo $before)"
+in_ct sed -i '/^surge=lots$/d' /etc/cluster-master/app.conf
+
+# journal: worker lines carry CM_CHILD_ID (ready=log captures the output)
+w=$(in_ct journalctl -u app CM_CHILD_ID=2 -o cat --no-pager | grep 'HelloApp started' | head -n 1)
+[ -n "$w" ] && ok "journalctl -u app CM_CHILD_ID=2 shows worker 2's lines: $w" || bad "no CM_CHILD_ID=2 lines for app"
+
+# --- (b) the Python worker -------------------------------------------------------------------------
+out=$(in_ct cluster-master service create pyapp --exec python3 --size 2 --listen tcp://127.0.0.1:8082 --ready notify --silent \
+    --stop-timeout 10s -- /opt/pyapp/worker.py 2>&1) && ok "service create pyapp --exec python3 -- worker.py" || bad "service create pyapp: $out"
+if in_ct timeout 120 systemctl start pyapp && [ "$(in_ct systemctl is-active pyapp)" = active ]; then
+    ok "systemctl start pyapp: active"
+else
+    bad "pyapp did not start: $(in_ct journalctl -u pyapp --no-pager -n 20)"
+fi
+body=$(in_ct curl -sS --max-time 20 http://127.0.0.1:8082/ 2>&1 || true)
+[[ $body == "pid "*" worker "*" greeting -" ]] && ok "the Python worker serves: '$body'" || bad "GET :8082: '$body'"
+reload_under_load pyapp http://127.0.0.1:8082/
+w=$(in_ct journalctl -u pyapp CM_CHILD_ID=1 -o cat --no-pager | grep 'python worker 1 serving' | head -n 1)
+[ -n "$w" ] && ok "journalctl -u pyapp CM_CHILD_ID=1: $w" || bad "no CM_CHILD_ID=1 lines for pyapp"
+out=$(in_ct cluster-master ctl --name pyapp workers 2>&1) && ok "ctl --name pyapp workers" || bad "ctl --name pyapp: $out"
+in_ct adduser --system --quiet --ingroup cluster-master carol
+out=$(in_ct setpriv --reuid=carol --regid=cluster-master --init-groups cluster-master ctl pyapp size 2>&1) \
+    && ok "carol (in the service's own group, no repl.group) may: ctl pyapp size -> $out" || bad "carol refused: $out"
+
+# --- bad input under systemd: exit 2, not restarted, no usage text ------------------------------------
+in_ct cluster-master service create typo --exec /bin/sleep --size 1 -- 1000 >/dev/null 2>&1 || bad "service create typo"
+in_ct sh -c 'echo sise=3 >> /etc/cluster-master/typo.conf'
+mark_journal
+in_ct timeout 60 systemctl start typo >/dev/null 2>&1 && bad "typo started" || true
+sleep 5
+n=$(in_ct systemctl show -p NRestarts --value typo)
+code=$(in_ct systemctl show -p ExecMainStatus --value typo)
+lines=$(journal_since -u typo | grep -vc -e '^Starting ' -e '^Failed to start' -e 'Main process exited' -e "Failed with result" || true)
+[ "$code" = 2 ] && [ "$n" = 0 ] && ok "config typo: exit 2, not restarted (NRestarts=0)" || bad "typo: exit $code, NRestarts=$n"
+journal_since -u typo | grep -q 'Usage:' && bad "usage text in the journal of typo" \
+    || ok "no usage text in the journal; the service said: $(journal_since -u typo | grep -i sise | head -n 1)"
+
+# --- stop leaves nothing ---------------------------------------------------------------------------
+in_ct timeout 90 systemctl stop app pyapp || bad "systemctl stop app pyapp failed"
+left=$(in_ct pgrep -u app -a || true; in_ct pgrep -af 'worker.py|hello.jar' || true)
+[ -z "$left" ] && ok "stop: no process of app or pyapp left" || bad "left behind: $left"
+[ "$(in_ct systemctl show -p Result --value app)" = success ] && ok "app Result=success" || bad "app Result=$(in_ct systemctl show -p Result --value app)"
+in_ct cluster-master service remove typo --purge >/dev/null && ! in_ct test -e /etc/systemd/system/typo.service \
+    && ok "service remove typo --purge" || bad "service remove typo"
+
+log "figures:"; quote <"$FIGURES"
+if [ -n "${CM_E2E_FIGURES:-}" ]; then cp "$FIGURES" "$CM_E2E_FIGURES"; fi
