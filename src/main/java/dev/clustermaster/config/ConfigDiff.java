@@ -28,6 +28,12 @@ public final class ConfigDiff {
         if (!was.policy().equals(now.policy())) {
             out.add("readiness/stop/restart timing");
         }
+        if (!readiness(was).equals(readiness(now))) {
+            out.add("ready " + readiness(now));
+        }
+        if (!Objects.equals(was.portBase(), now.portBase())) {
+            out.add("port.base " + now.portBase());
+        }
         if (was.silent() != now.silent()) {
             out.add("silent " + now.silent());
         }
@@ -50,6 +56,13 @@ public final class ConfigDiff {
         check(out, "signals", was.signals(), now.signals());
         check(out, "pdeathsig", was.parentDeathSignal(), now.parentDeathSignal());
         return out;
+    }
+
+    /** Readiness as text: a Pattern has no equals. */
+    private static String readiness(Config c) {
+        Readiness r = c.readiness();
+        return r.mode().name().toLowerCase(java.util.Locale.ROOT) + (r.logPattern() == null ? "" : ":" + r.logPattern().pattern())
+                + (r.probe() == null ? "" : " " + r.probe());
     }
 
     private static void check(List<String> out, String key, Object was, Object now) {

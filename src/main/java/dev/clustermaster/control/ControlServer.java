@@ -128,7 +128,7 @@ public final class ControlServer implements java.io.Closeable {
 
     private void listenUnix(Path requested) throws IOException {
         Path path = requested.toAbsolutePath();
-        String group = socketGroup(options.group().orElse(null));
+        String group = options.group().isEmpty() && !options.ownGroupAdmitted() ? null : socketGroup(options.group().orElse(null));
         policy = PeerAccessPolicy.forSystem(options.allowedUids(), group);
         SocketFileGuard.checkPathLength(path);
         SocketFileGuard.prepareParent(path, group);

@@ -25,6 +25,7 @@ public final class ControlServerOptions {
     private final Path socketPath;
     private final int fileMode;
     private final String group;
+    private final boolean ownGroupAdmitted;
     private final Set<Integer> allowedUids;
     private final InetSocketAddress tcpAddress;
     private final int maxConnections;
@@ -41,6 +42,7 @@ public final class ControlServerOptions {
         this.socketPath = b.socketPath;
         this.fileMode = b.fileMode;
         this.group = b.group;
+        this.ownGroupAdmitted = b.ownGroupAdmitted;
         this.allowedUids = b.allowedUids == null ? Set.copyOf(java.util.List.of(0, Users.ownUid())) : Set.copyOf(b.allowedUids);
         this.tcpAddress = b.tcpAddress;
         this.maxConnections = b.maxConnections;
@@ -107,6 +109,11 @@ public final class ControlServerOptions {
         return Optional.ofNullable(group);
     }
 
+    /** Without a group: whether the master's own group is let in (default true, as the socket's file group). */
+    public boolean ownGroupAdmitted() {
+        return ownGroupAdmitted;
+    }
+
     public Set<Integer> allowedUids() {
         return allowedUids;
     }
@@ -156,6 +163,7 @@ public final class ControlServerOptions {
         private Path socketPath;
         private int fileMode = DEFAULT_FILE_MODE;
         private String group;
+        private boolean ownGroupAdmitted = true;
         private Set<Integer> allowedUids;
         private InetSocketAddress tcpAddress;
         private int maxConnections = 64;
@@ -188,6 +196,12 @@ public final class ControlServerOptions {
         /** Group that owns the socket and whose members may connect; null for none. */
         public Builder group(String groupName) {
             this.group = groupName == null || groupName.isBlank() ? null : groupName.strip();
+            return this;
+        }
+
+        /** false: without {@link #group}, only the allowed uids get in, not the master's own group. */
+        public Builder ownGroupAdmitted(boolean admitted) {
+            this.ownGroupAdmitted = admitted;
             return this;
         }
 

@@ -450,7 +450,7 @@ class ControlServerTest {
 
     @Test
     void refusesPeersWhoseUidIsNotAllowed() throws Exception {
-        start(o -> o.allowedUids(Set.of(12345)));
+        start(o -> o.allowedUids(Set.of(12345)).ownGroupAdmitted(false));
         try (LogCapture logs = new LogCapture(); ReplTestClient c = ReplTestClient.connect(socket)) {
             String said = c.readToEnd(ReplTestClient.WAIT);
             assertTrue(said.startsWith("access denied: uid " + Users.ownUid()), said);

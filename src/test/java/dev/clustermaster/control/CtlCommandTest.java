@@ -47,7 +47,7 @@ class CtlCommandTest {
                 .processStats(ProcessStatsSource.NONE)
                 .commandTimeouts(new CommandTree.Timeouts(Duration.ofMillis(300), Duration.ofMillis(300)));
         if (allowed != null) {
-            b.allowedUids(allowed);
+            b.allowedUids(allowed).ownGroupAdmitted(false);
         }
         server = ControlServer.start(api, b.build());
         return socket;
@@ -181,5 +181,15 @@ class CtlCommandTest {
         Run reload = ctl(socket, "reload");
         assertEquals(1, reload.exit(), reload.out());
         assertTrue(reload.err().contains("reload is not supported"), reload.err());
+    }
+
+    @Test
+    void theMastersOwnGroupIsAdmittedWithoutReplGroup() throws Exception {
+        Path socket = dir.resolve("own.sock");
+        // our uid is not in the allowed set: only the group rule can let this client (same gid) in
+        server = ControlServer.start(api, ControlServerOptions.builder().socketPath(socket).allowedUids(Set.of(12345))
+                .processStats(ProcessStatsSource.NONE).build());
+        Run size = ctl(socket, "size");
+        assertEquals(0, size.exit(), size.err());
     }
 }
