@@ -33,8 +33,9 @@ public final class HelloApp {
         Thread acceptor = Thread.currentThread();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             acceptor.interrupt(); // stops accept(); connections still queued stay with the socket for other processes
-            pool.shutdown();
             try {
+                acceptor.join(10_000); // it may hold a connection it just accepted: let it hand it over (or serve it)
+                pool.shutdown();
                 pool.awaitTermination(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -55,7 +56,6 @@ public final class HelloApp {
                 serve(c, body);
             }
         }
-        Thread.sleep(Long.MAX_VALUE);
     }
 
     static void serve(SocketChannel c, byte[] body) {

@@ -17,8 +17,8 @@ in_ct sh -c 'adduser --system --group --quiet app && addgroup --system --quiet a
 load_start() { in_ct rm -f "$2" "$3"; in_ct sh -c "while [ ! -e $2 ]; do curl -sS --max-time 20 $1 >>$3 2>&1 || echo FAILED >>$3; done" & LOAD_PID=$!; }
 load_stop() { in_ct touch "$1"; wait "$LOAD_PID" 2>/dev/null || true; }
 # answered / failed counts of a load output file
-count_ok() { in_ct grep -c '^pid [0-9]* worker [0-9]* greeting' "$1" || true; }
-count_bad() { in_ct grep -vc '^pid [0-9]* worker [0-9]* greeting' "$1" || true; }
+count_ok() { local n; n=$(in_ct sh -c "grep -c '^pid [0-9]* worker [0-9]* greeting' $1 2>/dev/null" || true); echo "${n:-0}"; }
+count_bad() { local n; n=$(in_ct sh -c "grep -vc '^pid [0-9]* worker [0-9]* greeting' $1 2>/dev/null" || true); echo "${n:-0}"; }
 pids_of() { in_ct sh -c "ps -o pid= --ppid \$(systemctl show -p MainPID --value $1) | tr -d ' ' | sort -n"; }
 # reload under load: $1 unit, $2 url; prints PASS/FAIL with the figures and records them in $FIGURES
 FIGURES=$WORK/figures
@@ -38,6 +38,8 @@ reload_under_load() {
     sleep 0.5
     load_stop /tmp/load.stop
     ok_n=$(count_ok /tmp/load.out); bad_n=$(count_bad /tmp/load.out)
+    # reload returns once every slot has a ready new worker; the old ones may still be draining
+    await 40 '[ -z "$(comm -12 <(echo "$before") <(pids_of "$unit"))" ]' || true
     after=$(pids_of "$unit")
     if [ "$ok_n" -gt 0 ] && [ "$bad_n" = 0 ] && [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]; then
         ok "$unit reload under load: $ok_n requests answered, 0 failed, every worker replaced ($(echo $before) -> $(echo $after))"
