@@ -2,6 +2,7 @@ package dev.clustermaster.cli;
 
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.ConfigLoader;
+import dev.clustermaster.core.Backoff;
 import dev.clustermaster.core.Policy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,9 +79,9 @@ class ServiceCommandTest {
 
     @Test
     void restartBudgetCoversEveryRoundOfTheRollingRestart() {
-        Policy p = new Policy(true, 1_000, 60_000, 10_000, 2, Policy.defaults().backoff(), 10_000);
+        Policy p = new Policy(true, 1_000, 60_000, 10_000, 2, new Backoff(500, 30_000), 10_000);
         // 5 workers, 2 at a time: 3 rounds of (ready timeout + spawn), then the stop timeout, plus slack
-        assertEquals(3 * 65_000 + 10_000 + 10_000, p.restartBudgetMillis(5));
+        assertEquals(3 * (65_000 + p.probationMillis()) + 10_000 + 10_000, p.restartBudgetMillis(5));
         assertTrue(p.restartBudgetMillis(4) > 30_000, "more than the old fixed 30 s");
     }
 }
