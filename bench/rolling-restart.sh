@@ -285,7 +285,7 @@ cat <<EOF
 
 ## Crash to serving
 
-All $SIZE workers up, no startup delay, no load. \`python3 bench/probe.py PORT VICTIM PIDS\` sends SIGKILL to the
+All $SIZE workers up, no startup delay, no load. \`python3 bench/probe.py kill PORT VICTIM PIDS\` sends SIGKILL to the
 oldest worker, then opens a new connection to \`GET /\` about every millisecond until a pid that was not a worker
 before answers; the figure is the time from the kill to that answer. Three kills, each of a different worker (so
 cluster-master's crash backoff, which starts at the second crash of one slot, never applies).
