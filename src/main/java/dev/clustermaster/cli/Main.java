@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 + "a control REPL on a unix socket, systemd integration.",
         subcommands = {RunCommand.class, CtlCommand.class, ServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success (or a graceful quit)", "1:hard quit or runtime failure", "2:bad usage or configuration"})
+        exitCodeList = {"0:success (or a graceful quit)", "1:hard quit or runtime failure", "2:bad usage or configuration",
+                "69:gave up on a crash loop (crash-loop.failures)"})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
