@@ -19,7 +19,7 @@ if [ ! -f "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; t
   mvn -B -q package -DskipTests
 fi
 
-mkdir -p "$run"
+mkdir -p "$run" && chmod 700 "$run"   # the master refuses a runtime dir others could enter
 # as the packaged launcher: HotSpot's thread suspend signal off SIGUSR2, so a stray kill -USR2 is harmless
 _JAVA_SR_SIGNUM=39 java -jar "$jar" run --name demo --main dev.clustermaster.demo.DemoHttpWorker --ready notify --size "$size" \
   --listen "tcp://127.0.0.1:$port" --runtime-dir "$run" --http-port "$((port + 1))" >"$run/master.log" 2>&1 &
