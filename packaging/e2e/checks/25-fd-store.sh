@@ -48,6 +48,7 @@ else
 fi
 
 # --- systemctl stop empties the store --------------------------------------------------------------------
+in_ct systemctl reset-failed cluster-master.service   # 3 starts so far; StartLimitBurst=4 a minute
 in_ct timeout 90 systemctl stop cluster-master.service || bad "stop failed"
 mark_journal
 in_ct timeout 180 systemctl start cluster-master.service || bad "start after stop failed"

@@ -25,9 +25,9 @@ final class ServiceUnit {
                 Documentation=man:cluster-master(1) file:///usr/share/doc/cluster-master/operations.md
                 After=network-online.target
                 Wants=network-online.target
-                # A master that gives up on a crash loop exits 69; a third give-up in 10 minutes leaves the unit failed.
-                StartLimitIntervalSec=600
-                StartLimitBurst=3
+                # A master that gives up on a crash loop exits 69; a 5th start within a minute is refused (a give-up takes 5 s or more), so the unit is left failed.
+                StartLimitIntervalSec=60
+                StartLimitBurst=4
 
                 [Service]
                 # The master sends READY=1 once every worker is ready, so "active" means serving.

@@ -18,7 +18,7 @@ class EventLoopTest {
     void anIdleLoopSleepsUntilWorkArrives() throws Exception {
         AtomicInteger asked = new AtomicInteger();
         AtomicInteger deadlines = new AtomicInteger();
-        EventLoop loop = new EventLoop("test-loop", () -> {
+        EventLoop loop = new EventLoop("idle-test-loop", () -> {
             asked.incrementAndGet();
             return EventLoop.NONE;
         }, deadlines::incrementAndGet, e -> { });
@@ -27,6 +27,14 @@ class EventLoopTest {
             CountDownLatch ran = new CountDownLatch(1);
             loop.submit(ran::countDown);
             assertTrue(ran.await(10, TimeUnit.SECONDS));
+            // after the task the loop asks for its deadline again, then blocks: sample only once it blocks
+            Thread loopThread = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("idle-test-loop")).findFirst().orElseThrow();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (loopThread.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertEquals(Thread.State.WAITING, loopThread.getState(), "the idle loop blocks in take()");
             int before = asked.get();
             Thread.sleep(500);  // a window in which a periodic tick (every 100 ms before) would have run
             assertEquals(before, asked.get(), "the loop woke without work or deadline");
