@@ -12,7 +12,7 @@ public final class MessagingWorker {
         int id = ClusterWorker.id();
         ClusterWorker.onMessage(msg -> {
             try {
-                Files.writeString(out.resolve("from-master." + id), msg);
+                writeAtomically(out.resolve("from-master." + id), msg);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -20,7 +20,14 @@ public final class MessagingWorker {
         });
         ClusterWorker.ready();
         String answer = ClusterWorker.send("hello from " + id).get();
-        Files.writeString(out.resolve("reply." + id), answer);
+        writeAtomically(out.resolve("reply." + id), answer);
         Thread.sleep(600_000);
+    }
+
+    /** The test polls for the file and then reads it: it must never see it created but still empty. */
+    private static void writeAtomically(Path target, String text) throws java.io.IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }
