@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,15 +63,7 @@ class DocsExamplesIT {
 
     /** A cluster-master launcher on PATH, as the package installs one. */
     private Path launcher() throws IOException {
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        String jar = System.getProperty("cm.jar");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String target = jar != null && Files.exists(Path.of(jar)) ? "-jar '" + jar + "'"
-                : "-cp '" + System.getProperty("java.class.path") + "' dev.clustermaster.cli.Main";
-        Path script = bin.resolve("cluster-master");
-        Files.writeString(script, "#!/bin/sh\nexec '" + java + "' -XX:TieredStopAtLevel=1 " + target + " \"$@\"\n");
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return bin;
+        return TestLauncher.install(dir);
     }
 
     private static boolean onPath(String program) {

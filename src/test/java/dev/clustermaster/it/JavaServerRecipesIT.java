@@ -12,7 +12,6 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -77,14 +76,7 @@ class JavaServerRecipesIT {
     }
 
     private Process start(String command, Path log) throws IOException {
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        String jar = System.getProperty("cm.jar");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String target = jar != null && Files.exists(Path.of(jar)) ? "-jar '" + jar + "'"
-                : "-cp '" + System.getProperty("java.class.path") + "' dev.clustermaster.cli.Main";
-        Path script = bin.resolve("cluster-master");
-        Files.writeString(script, "#!/bin/sh\nexec '" + java + "' -XX:TieredStopAtLevel=1 " + target + " \"$@\"\n");
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path bin = TestLauncher.install(dir);
         ProcessBuilder pb = new ProcessBuilder("bash", "-c", "exec " + command).directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
