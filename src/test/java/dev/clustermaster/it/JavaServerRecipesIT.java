@@ -145,9 +145,7 @@ class JavaServerRecipesIT {
                 Wait.until("100 more answers", T, () -> load.ok() >= after + 100);
                 load.close();
                 System.out.printf("JavaServerRecipesIT jetty rolling restart under load: %s%n", load.failureReport());
-                // as documented: Jetty's graceful stop answers a few requests 503 while it drains; nothing else fails
-                assertEquals(load.failed(), load.failures("status 503"), "only 503s: " + load.failureReport());
-                assertTrue(load.failed() <= load.ok() / 100, "at most 1% 503s: " + load.failureReport());
+                assertEquals(0, load.failed(), "the recipe drains without losing a request: " + load.failureReport());
             }
         } finally {
             stop(master, log);
