@@ -1,13 +1,7 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.UnixSockets;
 import dev.clustermaster.os.Users;
-
-import dev.clustermaster.os.Fds;
-import jnr.unixsocket.Credentials;
-import jnr.unixsocket.UnixServerSocketChannel;
-import jnr.unixsocket.UnixSocketAddress;
-import jnr.unixsocket.UnixSocketChannel;
-import jnr.unixsocket.UnixSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +52,7 @@ public final class ControlServer implements java.io.Closeable {
     private final SessionHost host = new SessionHost();
     private volatile boolean closed;
 
-    private volatile UnixServerSocketChannel unixServer;
+    private volatile UnixSockets.Listener unixServer;
     private volatile Path boundSocket;
     private volatile Object boundSocketKey;
     private volatile ServerSocket tcpServer;
@@ -114,7 +108,7 @@ public final class ControlServer implements java.io.Closeable {
     List<Integer> unixDescriptors() {
         List<Integer> fds = new ArrayList<>();
         if (unixServer != null) {
-            fds.add(unixServer.getFD());
+            fds.add(unixServer.fd());
         }
         for (ReplSession s : sessions.keySet()) {
             if (s.connection() instanceof UnixClientConnection u) {
@@ -133,13 +127,11 @@ public final class ControlServer implements java.io.Closeable {
         SocketFileGuard.checkPathLength(path);
         SocketFileGuard.prepareParent(path, group);
         SocketFileGuard.removeStaleSocket(path);
-        unixServer = UnixServerSocketChannel.open();
-        Fds.setCloseOnExec(unixServer.getFD());
         Path staging = SocketFileGuard.stagingDir(path);
         try {
             Path staged = staging.resolve(SocketFileGuard.STAGED_NAME);
             SocketFileGuard.checkPathLength(staged);
-            unixServer.socket().bind(new UnixSocketAddress(staged.toFile()), BACKLOG);
+            unixServer = UnixSockets.listen(staged, BACKLOG);
             SocketFileGuard.applyModeAndGroup(staged, options.fileMode(), group);
             SocketFileGuard.publish(staged, path);
         } catch (IOException e) {
@@ -196,7 +188,7 @@ public final class ControlServer implements java.io.Closeable {
 
     private void acceptUnix() {
         while (!closed) {
-            UnixSocketChannel client;
+            UnixSockets.Connection client;
             try {
                 client = unixServer.accept();
             } catch (IOException | RuntimeException e) {
@@ -251,15 +243,15 @@ public final class ControlServer implements java.io.Closeable {
         }
     }
 
-    private void admitUnix(UnixSocketChannel client) {
-        Credentials credentials = null;
+    private void admitUnix(UnixSockets.Connection client) {
+        UnixSockets.PeerCredentials credentials = null;
         try {
-            credentials = client.getOption(UnixSocketOptions.SO_PEERCRED);
+            credentials = client.peerCredentials();
         } catch (IOException | RuntimeException e) {
             log.warn("could not read peer credentials of a control connection: {}", e.toString());
         }
         String who = credentials == null ? "unknown peer"
-                : "uid " + credentials.getUid() + " pid " + credentials.getPid();
+                : "uid " + credentials.uid() + " pid " + credentials.pid();
         UnixClientConnection connection = new UnixClientConnection(client, who, options.writeTimeout());
         if (closed) {
             refuse(connection, "error: control server is shutting down");
@@ -270,13 +262,13 @@ public final class ControlServer implements java.io.Closeable {
             refuse(connection, "access denied: cannot verify peer credentials");
             return;
         }
-        PeerAccessPolicy.Decision decision = policy.check(credentials.getPid(), credentials.getUid(), credentials.getGid());
+        PeerAccessPolicy.Decision decision = policy.check(credentials.pid(), credentials.uid(), credentials.gid());
         if (!decision.allowed()) {
             log.warn("refused control connection on {}: {}", boundSocket, decision.reason());
             refuse(connection, "access denied: " + decision.reason());
             return;
         }
-        admit(connection, "uid " + credentials.getUid());
+        admit(connection, "uid " + credentials.uid());
     }
 
     /**
@@ -375,8 +367,7 @@ public final class ControlServer implements java.io.Closeable {
         }
         closed = true;
         if (unixServer != null) {
-            // accept(2) does not return when another thread closes the fd; shutdown(2) makes it fail at once.
-            Fds.shutdown(unixServer.getFD());
+            unixServer.shutdown();
         }
         if (tcpServer != null) {
             try {
@@ -437,7 +428,7 @@ public final class ControlServer implements java.io.Closeable {
         }
     }
 
-    private static void closeQuietly(java.nio.channels.Channel channel) {
+    private static void closeQuietly(java.io.Closeable channel) {
         try {
             channel.close();
         } catch (IOException e) {

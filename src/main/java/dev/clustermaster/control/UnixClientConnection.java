@@ -1,8 +1,6 @@
 package dev.clustermaster.control;
 
-import dev.clustermaster.os.Fds;
-import jnr.unixsocket.UnixSocketChannel;
-import jnr.unixsocket.UnixSocketOptions;
+import dev.clustermaster.os.UnixSockets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,29 +10,26 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A unix-socket connection on a blocking jnr channel. Timeouts are kernel socket options: SO_RCVTIMEO makes a
+ * A unix-socket connection on a blocking channel. Timeouts are kernel socket options: SO_RCVTIMEO makes a
  * read return 0 so idleness can be checked, SO_SNDTIMEO makes a write to a peer that never reads return 0.
  */
 final class UnixClientConnection implements ClientConnection {
 
     private static final Logger log = LoggerFactory.getLogger(UnixClientConnection.class);
 
-    private final UnixSocketChannel channel;
-    private final int fd;
+    private final UnixSockets.Connection channel;
     private final String description;
     private final Duration writeTimeout;
     private final AtomicBoolean aborted = new AtomicBoolean();
 
     private int readTimeoutMillis;
 
-    UnixClientConnection(UnixSocketChannel channel, String description, Duration writeTimeout) {
+    UnixClientConnection(UnixSockets.Connection channel, String description, Duration writeTimeout) {
         this.channel = channel;
-        this.fd = channel.getFD();
         this.description = description;
         this.writeTimeout = writeTimeout;
-        Fds.setCloseOnExec(fd);
         try {
-            channel.setOption(UnixSocketOptions.SO_SNDTIMEO, clampMillis(writeTimeout));
+            channel.sendTimeoutMillis(clampMillis(writeTimeout));
         } catch (IOException | RuntimeException e) {
             log.warn("could not set timeouts on control connection {}: {}", description, e.toString());
         }
@@ -58,7 +53,7 @@ final class UnixClientConnection implements ClientConnection {
     public void readTimeout(Duration timeout) throws IOException {
         int millis = timeout.isZero() ? 0 : clampMillis(timeout);
         if (millis != readTimeoutMillis) {
-            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, millis);
+            channel.receiveTimeoutMillis(millis);
             readTimeoutMillis = millis;
         }
     }
@@ -80,8 +75,7 @@ final class UnixClientConnection implements ClientConnection {
     @Override
     public void abort() {
         if (aborted.compareAndSet(false, true)) {
-            // shutdown (not close) wakes a thread blocked in read/write without freeing the fd number under it.
-            Fds.shutdown(fd);
+            channel.shutdown();
         }
     }
 
@@ -96,7 +90,7 @@ final class UnixClientConnection implements ClientConnection {
     }
 
     int fd() {
-        return fd;
+        return channel.fd();
     }
 
     @Override

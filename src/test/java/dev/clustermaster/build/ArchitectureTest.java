@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * <ul>
  * <li>core uses only java.* and nothing of I/O, threads or clocks (events in, actions out);
  * <li>os depends on no control, runtime, config, cli or demo code;
- * <li>control and runtime make no native calls: no jnr, com.kenai, sun.misc or jdk.internal;
+ * <li>only os makes native calls (jnr, com.kenai, sun.misc, jdk.internal), and the worker's transport classes;
  * <li>worker uses only java.* outside its transport classes (*Transport*), so a worker JVM needs no library;
  * <li>no cycles between packages.
  * </ul>
@@ -33,21 +33,6 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     private static final Path SOURCES = Path.of("src/main/java/dev/clustermaster");
     private static final String NATIVE = "(jnr|com\\.kenai|sun\\.misc|jdk\\.internal)\\.";
-
-    /**
-     * Known exceptions, each "file: reference prefix". The control server's unix socket channels are jnr-unixsocket
-     * types (peer credentials need SO_PEERCRED with the pid); moving them behind os/ is issue 11 item 2's next step.
-     * An entry that no longer matches anything fails the test, so the list only shrinks.
-     */
-    private static final List<Allowed> ALLOWED = List.of(
-            new Allowed("control/ControlServer.java", "jnr.unixsocket."),
-            new Allowed("control/UnixClientConnection.java", "jnr.unixsocket."));
-
-    private record Allowed(String file, String prefix) {
-        boolean covers(String file, String reference) {
-            return this.file.equals(file) && reference.startsWith(prefix);
-        }
-    }
 
     @Test
     void coreIsPureJava() {
@@ -70,9 +55,13 @@ class ArchitectureTest {
     }
 
     @Test
-    void controlAndRuntimeMakeNoNativeCalls() {
-        List<String> bad = new ArrayList<>(violations("control", r -> r.matches(NATIVE + ".*")));
-        bad.addAll(violations("runtime", r -> r.matches(NATIVE + ".*")));
+    void onlyOsMakesNativeCalls() {
+        List<String> bad = new ArrayList<>();
+        for (String pkg : packageDependencies().keySet()) {
+            if (!pkg.equals("os") && !pkg.equals("worker")) {   // worker: see workerUsesOnlyTheJdkOutsideItsTransport
+                bad.addAll(violations(pkg, r -> r.matches(NATIVE + ".*")));
+            }
+        }
         assertEquals(List.of(), bad);
     }
 
@@ -101,17 +90,6 @@ class ArchitectureTest {
         assertEquals(List.of(), cycles, "package dependencies: " + deps);
     }
 
-    @Test
-    void everyAllowedExceptionStillExists() {
-        List<Allowed> unused = new ArrayList<>(ALLOWED);
-        for (String pkg : List.of("control", "runtime")) {
-            for (Source s : sources(pkg)) {
-                unused.removeIf(a -> s.references().stream().anyMatch(r -> a.covers(s.name, r)));
-            }
-        }
-        assertEquals(List.of(), unused, "remove exceptions that are gone");
-    }
-
     /** The rules catch what they should: a native import in control, a cycle, a stray type in core. */
     @Test
     void theRulesSeeImportsQualifiedNamesAndCycles() {
@@ -129,7 +107,7 @@ class ArchitectureTest {
         List<String> bad = new ArrayList<>();
         for (Source s : sources(pkg)) {
             for (String r : s.references()) {
-                if (forbidden.test(r) && ALLOWED.stream().noneMatch(a -> a.covers(s.name, r))) {
+                if (forbidden.test(r)) {
                     bad.add(s.name + ": " + r);
                 }
             }

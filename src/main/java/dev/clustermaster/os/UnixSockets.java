@@ -1,0 +1,133 @@
+package dev.clustermaster.os;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.file.Path;
+import jnr.unixsocket.Credentials;
+import jnr.unixsocket.UnixServerSocketChannel;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import jnr.unixsocket.UnixSocketOptions;
+
+/**
+ * Blocking unix stream sockets with what the JDK's lack: the peer's pid, uid and gid (SO_PEERCRED) and kernel
+ * send/receive timeouts. Every descriptor is close-on-exec, so no worker inherits a control connection.
+ */
+public final class UnixSockets {
+    private UnixSockets() {
+    }
+
+    /** Who is at the other end, as the kernel saw it at connect time. */
+    public record PeerCredentials(int pid, int uid, int gid) {
+    }
+
+    /** A socket bound to {@code path} and listening; the file is created with the process umask. */
+    public static Listener listen(Path path, int backlog) throws IOException {
+        UnixServerSocketChannel channel = UnixServerSocketChannel.open();
+        try {
+            Fds.setCloseOnExec(channel.getFD());
+            channel.socket().bind(new UnixSocketAddress(path.toFile()), backlog);
+            return new Listener(channel);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    public static final class Listener implements Closeable {
+        private final UnixServerSocketChannel channel;
+
+        private Listener(UnixServerSocketChannel channel) {
+            this.channel = channel;
+        }
+
+        /** Blocks until a client connects; after {@link #shutdown} it fails with an IOException. */
+        public Connection accept() throws IOException {
+            UnixSocketChannel client;
+            try {
+                client = channel.accept();
+            } catch (RuntimeException e) {   // jnr maps EINVAL after shutdown(2) to NotYetBoundException
+                throw new IOException("accept failed: " + e, e);
+            }
+            if (client == null) {
+                throw new IOException("accept returned no connection");
+            }
+            return new Connection(client);
+        }
+
+        /** Makes a blocked {@link #accept} fail at once: accept(2) does not return when another thread closes the fd. */
+        public void shutdown() {
+            Fds.shutdown(channel.getFD());
+        }
+
+        public int fd() {
+            return channel.getFD();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    /** One accepted connection; reads and writes block, bounded by the timeouts set. */
+    public static final class Connection implements ByteChannel {
+        private final UnixSocketChannel channel;
+        private final int fd;
+
+        private Connection(UnixSocketChannel channel) {
+            this.channel = channel;
+            this.fd = channel.getFD();
+            Fds.setCloseOnExec(fd);
+        }
+
+        public PeerCredentials peerCredentials() throws IOException {
+            Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
+            if (c == null) {
+                throw new IOException("no peer credentials");
+            }
+            return new PeerCredentials(c.getPid(), c.getUid(), c.getGid());
+        }
+
+        /** SO_RCVTIMEO: a read that gets no byte for this long returns 0; 0 waits forever. */
+        public void receiveTimeoutMillis(int millis) throws IOException {
+            channel.setOption(UnixSocketOptions.SO_RCVTIMEO, millis);
+        }
+
+        /** SO_SNDTIMEO: a write the peer takes no byte of for this long returns 0. */
+        public void sendTimeoutMillis(int millis) throws IOException {
+            channel.setOption(UnixSocketOptions.SO_SNDTIMEO, millis);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return channel.read(dst);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            return channel.write(src);
+        }
+
+        /** shutdown(2), not close: wakes a thread blocked in read/write without freeing the fd number under it. */
+        public void shutdown() {
+            Fds.shutdown(fd);
+        }
+
+        public int fd() {
+            return fd;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}
