@@ -31,13 +31,14 @@ import java.util.stream.Collectors;
  */
 @Command(name = "ctl",
         description = {"Send one command to a running master's control socket and print the answer.",
-                "  cluster-master ctl app status      (the master named app: /run/app/cluster-master.sock)",
-                "Commands are the REPL's: help, status, size, workers, pids, ages, states, select <field>, resize <n>,",
-                "restart, reload, upgrade, stop, kill, signal <slot|all> <SIG>, loglevel <level>, debug <msg>, connections, sock.",
-                "upgrade moves the master to new code (after a package upgrade): a new master takes over the listening",
-                "sockets and the control socket once its workers are ready, then the old workers drain.",
-                "restart, reload and upgrade wait as long as the rolling restart takes (the master bounds it from its",
-                "size, surge, ready.timeout and stop.timeout)."},
+                "  cluster-master ctl app status    (the master named app)",
+                "Commands are the REPL's: help, status, size, workers, pids, ages, states, select <field>, resize <n>, "
+                        + "restart, reload, upgrade, stop, kill, signal <slot|all> <SIG>, loglevel <level>, debug <msg>, "
+                        + "connections, sock.",
+                "upgrade moves the master to new code (after a package upgrade): a new master takes over the listening "
+                        + "sockets and the control socket once its workers are ready, then the old workers drain.",
+                "restart, reload and upgrade wait as long as the rolling restart takes (the master bounds it from its "
+                        + "size, surge, ready.timeout and stop.timeout)."},
         mixinStandardHelpOptions = true,
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the command failed or timed out", "2:usage error", "3:cannot connect to the master",

@@ -24,13 +24,14 @@ import java.util.concurrent.Callable;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Start a master and its workers in the foreground (under systemd: Type=notify).",
         footerHeading = "%nEnvironment:%n",
-        footer = {"  Every setting can also come from CM_<KEY> (CM_SIZE, CM_EXEC, CM_READY_GRACE, ...) or a --config",
-                "  properties file (size=4, exec=..., env.NAME=value). MAX_CHILD_PROCESSES / CM_MAX_CHILD_PROCESSES cap",
-                "  the size, CM_WEBSERVER_PORT sets --http-port, CLUSTER_MASTER_REPL sets --repl.",
-                "  Command line > environment > config file > defaults.",
+        footer = {"Every setting can also come from CM_<KEY> (CM_SIZE, CM_EXEC, CM_READY_GRACE, ...) or a --config "
+                + "properties file (size=4, exec=..., env.NAME=value). MAX_CHILD_PROCESSES / CM_MAX_CHILD_PROCESSES cap the "
+                + "size, CM_WEBSERVER_PORT sets --http-port, CLUSTER_MASTER_REPL sets --repl. Command line > environment > "
+                + "config file > defaults.",
                 "",
-                "Signals: HUP reload (re-read the config, then a rolling restart), INT/TERM graceful quit (second INT: hard quit), TTIN/TTOU one worker more/less;",
-                "  QUIT thread dump; USR1, USR2, ALRM, TSTP and the other fatal-by-default ones are logged and ignored."})
+                "Signals: HUP reload (re-read the config, then a rolling restart), INT/TERM graceful quit (second INT: "
+                        + "hard quit), TTIN/TTOU one worker more/less; QUIT thread dump; USR1, USR2, ALRM, TSTP and the "
+                        + "other fatal-by-default ones are logged and ignored."})
 public final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
 
@@ -68,7 +69,7 @@ public final class RunCommand implements Callable<Integer> {
     String workerMemory;
 
     @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Extra environment for workers (repeatable).")
-    Map<String, String> env;
+    List<String> env;
 
     @Option(names = "--silent", description = "Capture worker stdout/stderr and log it with the worker id (default: workers inherit them).")
     Boolean silent;
@@ -77,13 +78,13 @@ public final class RunCommand implements Callable<Integer> {
     boolean noSignals;
 
     @Option(names = "--ready", paramLabel = "MODE", description = "When a new worker is ready (READY=1 counts in every mode): grace (default): after --ready-grace uptime; "
-            + "notify: on READY=1 only; log:REGEX: a line of its output matches; tcp://HOST:PORT or http://HOST:PORT/PATH: a probe passes (PORT may be $PORT, see --port-base).")
+            + "notify: on READY=1 only; log:REGEX: a line of its output matches; tcp://HOST:PORT or http://HOST:PORT/PATH: a probe passes; with --port-base the master fills in each worker's port for '$PORT' (single-quoted, so the shell leaves it alone): --ready 'http://127.0.0.1:$PORT/health'.")
     String ready;
 
     @Option(names = "--ready-log", paramLabel = "REGEX", description = "Regex for --ready log (same as --ready log:REGEX).")
     String readyLog;
 
-    @Option(names = "--ready-probe", paramLabel = "URL", description = "Probe for --ready probe: tcp://127.0.0.1:$PORT or http://127.0.0.1:$PORT/health (2xx/3xx passes).")
+    @Option(names = "--ready-probe", paramLabel = "URL", description = "Probe for --ready probe, single-quoted so the master fills in each worker's port: --ready-probe 'tcp://127.0.0.1:$PORT' or 'http://127.0.0.1:$PORT/health' (2xx/3xx passes).")
     String readyProbe;
 
     @Option(names = "--port-base", paramLabel = "N", description = "Give each worker its own PORT: the lowest port from N up that no other live worker holds (N..N+size-1 at start).")
@@ -162,16 +163,18 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() {
         Config config;
         Map<String, String> environment = System.getenv();
-        Map<String, String> cli = settings();
+        Map<String, String> cli;
+        try {
+            cli = settings();
+        } catch (ConfigException e) {
+            return oneLineError(e);
+        }
         // reload (ctl reload, systemctl reload, SIGHUP) reads the same layers again
         ConfigSource source = () -> new ConfigLoader().load(configFile, environment, cli).build();
         try {
             config = source.load();
         } catch (ConfigException e) {
-            // one line naming the setting, the cause and the fix: no usage text (it would bury the line in a journal)
-            spec.commandLine().getErr().println("cluster-master: " + e.getMessage());
-            spec.commandLine().getErr().flush();
-            return CommandLine.ExitCode.USAGE;
+            return oneLineError(e);
         }
         log.debug("{}", config);
         ClusterMaster master;
@@ -185,6 +188,13 @@ public final class RunCommand implements Callable<Integer> {
         return master.exitCode().join();
     }
 
+    /** One line naming the setting, the cause and the fix: no usage text (it would bury the line in a journal). */
+    private int oneLineError(ConfigException e) {
+        spec.commandLine().getErr().println("cluster-master: " + e.getMessage());
+        spec.commandLine().getErr().flush();
+        return CommandLine.ExitCode.USAGE;
+    }
+
     /** Under a unit whose RuntimeDirectory is not /run/NAME, `ctl NAME` cannot find this master: say how to fix it. */
     private static void warnIfUnitNameDiffers(Config config, Map<String, String> environment) {
         String dirs = environment.get("RUNTIME_DIRECTORY");
@@ -195,7 +205,11 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The options given, as config keys, so the command line overrides environment and file the same way. */
+    /**
+     * The options given, as config keys, so the command line overrides environment and file the same way.
+     *
+     * @throws ConfigException for a malformed --env
+     */
     Map<String, String> settings() {
         Map<String, String> s = new LinkedHashMap<>();
         put(s, "name", name);
@@ -212,7 +226,14 @@ public final class RunCommand implements Callable<Integer> {
         put(s, "max.children", maxChildren);
         put(s, "worker.memory", workerMemory);
         if (env != null) {
-            env.forEach((k, v) -> s.put("env." + k, v));
+            for (String e : env) {
+                int eq = e.indexOf('=');
+                if (eq < 0) {   // an empty NAME is StartChecks' to refuse, as for env. keys of a config file
+                    // picocli's own message for a Map option reads "Value for option option '--env' ..."
+                    throw new ConfigException("--env '" + e + "': no '=': give --env NAME=VALUE, e.g. --env APP_MODE=production");
+                }
+                s.put("env." + e.substring(0, eq), e.substring(eq + 1));
+            }
         }
         put(s, "silent", silent == null ? null : silent.toString());
         if (noSignals) {

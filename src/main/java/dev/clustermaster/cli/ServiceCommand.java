@@ -27,8 +27,8 @@ import java.util.concurrent.Callable;
 @Command(name = "service", mixinStandardHelpOptions = true,
         description = {"Make (or remove) a systemd service named after your app: /etc/systemd/system/APP.service and "
                 + "/etc/cluster-master/APP.conf.",
-                "Then: systemctl enable --now APP; systemctl reload APP; journalctl -u APP; cluster-master ctl APP status;",
-                "socat - UNIX-CONNECT:/run/APP/cluster-master.sock."},
+                "Then: systemctl enable --now APP; systemctl reload APP; journalctl -u APP; cluster-master ctl APP status; "
+                        + "socat - UNIX-CONNECT:/run/APP/cluster-master.sock."},
         subcommands = {ServiceCommand.Create.class, ServiceCommand.Remove.class})
 public final class ServiceCommand implements Runnable {
     static final String DEFAULT_USER = "cluster-master";
@@ -55,12 +55,12 @@ public final class ServiceCommand implements Runnable {
     }
 
     @Command(name = "create",
-            description = {"Write APP.service and APP.conf from the same options as 'run', e.g.",
-                    "  cluster-master service create app --jar /opt/app/app.jar --size 2 --listen tcp://0.0.0.0:8080",
-                    "  cluster-master service create api --exec python3 --user api -- /srv/api/server.py",
-                    "The first positional argument is APP (letters, digits, '.', '_', '-'); arguments after -- go to each worker.",
-                    "The config is written root:GROUP 0640, readable by the service and nobody else. Exit codes: 0 written,",
-                    "1 cannot write, 2 bad option or setting (nothing written)."})
+            description = {"Write APP.service and APP.conf from the same options as 'run'. For example:",
+                    "  cluster-master service create app --jar /opt/app/app.jar --size 2",
+                    "  cluster-master service create api --exec python3 --user api -- /srv/api.py",
+                    "The first positional argument is APP (letters, digits, '.', '_', '-'); arguments after -- go to each "
+                            + "worker. The config is written root:GROUP 0640, readable by the service and nobody else. "
+                            + "Exit codes: 0 written, 1 cannot write, 2 bad option or setting (nothing written)."})
     static final class Create implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -108,9 +108,9 @@ public final class ServiceCommand implements Runnable {
             }
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("name", app);
-            settings.putAll(run.settings());
             String groupName;
             try {
+                settings.putAll(run.settings());
                 groupName = group != null ? group : primaryGroup(user);
             } catch (ConfigException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -125,16 +125,18 @@ public final class ServiceCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             Path unit = places.unitDir.resolve(app + ".service");
-            Path conf = places.configDir.resolve(app + ".conf");
+            // ExecStart names the conf: a relative path would be resolved against the service's working directory
+            Path conf = places.configDir.toAbsolutePath().normalize().resolve(app + ".conf");
+            String dir = workDir == null ? null : Path.of(workDir).toAbsolutePath().normalize().toString();
             if (!force && (Files.exists(unit) || Files.exists(conf))) {
                 throw new CommandLine.ParameterException(spec.commandLine(), (Files.exists(unit) ? unit : conf)
                         + " exists: edit it, or give --force to replace it (service remove " + app + " removes both)");
             }
-            Files.createDirectories(places.configDir);
+            Files.createDirectories(conf.getParent());
             writeAtomically(conf, ServiceUnit.config(app, settings), "rw-r-----", groupName);
             Files.createDirectories(places.unitDir);
             writeAtomically(unit, ServiceUnit.unit(app, user, groupName,
-                    replGroup != null && !replGroup.equals(groupName) ? replGroup : null, workDir, conf.toString(), LAUNCHER), "rw-r--r--", null);
+                    replGroup != null && !replGroup.equals(groupName) ? replGroup : null, dir, conf.toString(), LAUNCHER), "rw-r--r--", null);
             out.println("wrote " + unit + " and " + conf + " (root:" + groupName + " 0640)");
             if (!places.noReload && systemdRunning()) {
                 systemctl("daemon-reload");

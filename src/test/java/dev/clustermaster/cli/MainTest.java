@@ -74,6 +74,13 @@ class MainTest {
     }
 
     @Test
+    void aMalformedEnvIsOneLineNamingTheFix() {
+        Result r = run("run", "--exec", "sleep", "--env", "BAD");
+        assertOneLine(r, "--env 'BAD': no '=': give --env NAME=VALUE, e.g. --env APP_MODE=production");
+        assertTrue(!r.err().contains("option option"), r.err());
+    }
+
+    @Test
     void aNonexistentExecutableIsRefusedWithTheErrnoText() {
         assertOneLine(run("run", "--exec", "/nonexistent/cm-worker", "--repl", "false"),
                 "exec: cannot run '/nonexistent/cm-worker': No such file or directory", "--exec");

@@ -69,6 +69,21 @@ class ServiceCommandTest {
     }
 
     @Test
+    void relativeConfigAndWorkDirsBecomeAbsoluteInTheUnit() throws Exception {
+        Path cwd = Path.of("").toAbsolutePath();
+        String relConf = cwd.relativize(dir.resolve("conf")).toString();
+        String relWork = cwd.relativize(dir.resolve("work")).toString();
+        assertTrue(!Path.of(relConf).isAbsolute() && !Path.of(relWork).isAbsolute());
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "service", "create", "app", "--unit-dir", dir.resolve("units").toString(),
+                "--config-dir", relConf, "--workdir", relWork, "--no-reload", "--user", "root", "--exec", "true"), err.toString());
+        String unit = Files.readString(dir.resolve("units/app.service"));
+        assertTrue(unit.contains("\nExecStart=/usr/bin/cluster-master run --config " + dir.resolve("conf/app.conf") + "\n"), unit);
+        assertTrue(unit.contains("\nWorkingDirectory=" + dir.resolve("work") + "\n"), unit);
+        assertTrue(Files.exists(dir.resolve("conf/app.conf")));
+    }
+
+    @Test
     void badSettingsWriteNothing() {
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, create("--exec", "true", "--size", "-3")));
