@@ -2,6 +2,8 @@ package dev.clustermaster.config;
 
 import dev.clustermaster.core.Backoff;
 import dev.clustermaster.core.Policy;
+import dev.clustermaster.core.Signal;
+import dev.clustermaster.os.Signals;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,8 +64,8 @@ public final class Config {
         this.signals = b.signals;
         this.policy = new Policy(b.requireNotify, b.readyGraceMillis, b.readyTimeoutMillis, b.stopTimeoutMillis,
                 b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis,
-                b.probationMillis, b.stopSignal, new Policy.CrashLoop(b.crashLoopFailures, b.crashLoopWindowMillis),
-                b.workerWatchdogMillis, b.mainClass != null || b.jar != null ? Policy.SIGQUIT : 0,
+                b.probationMillis, Signals.signal(b.stopSignal), new Policy.CrashLoop(b.crashLoopFailures, b.crashLoopWindowMillis),
+                b.workerWatchdogMillis, b.mainClass != null || b.jar != null ? Signal.QUIT : null,
                 new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS));
         this.readiness = b.readiness;
         this.portBase = b.portBase;
@@ -171,7 +173,7 @@ public final class Config {
         private long backoffMaxMillis = 30_000;
         private long healthyUptimeMillis = 10_000;
         private long probationMillis = 5_000;
-        private int stopSignal = Policy.SIGTERM;
+        private int stopSignal = Signals.SIGTERM;
         private int crashLoopFailures = 5;
         private long crashLoopWindowMillis = 300_000;
         private long workerWatchdogMillis;

@@ -7,10 +7,10 @@ public sealed interface Action {
     record Spawn(long workerId, int slot, int restarts) implements Action {}
 
     /** Send a signal to the process group led by pid (a worker and everything it started). */
-    record SignalGroup(long workerId, int pid, int signal) implements Action {}
+    record SignalGroup(long workerId, int pid, Signal signal) implements Action {}
 
     /** Send a signal to one process only (a thread-dump request must not reach what the worker started). */
-    record SignalProcess(long workerId, int pid, int signal) implements Action {}
+    record SignalProcess(long workerId, int pid, Signal signal) implements Action {}
 
     /** Measure every live worker's memory; answer with one {@link Event.Usage} per worker. */
     record SampleUsage() implements Action {}

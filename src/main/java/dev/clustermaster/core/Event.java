@@ -10,8 +10,8 @@ public sealed interface Event {
 
     record SpawnFailed(long workerId, String error) implements Event {}
 
-    /** The worker's main process was reaped. exitCode is -1 when it was killed by {@code signal}. */
-    record Exited(long workerId, int exitCode, int signal) implements Event {}
+    /** The worker's main process was reaped. */
+    record Exited(long workerId, WorkerExit exit) implements Event {}
 
     /** The worker said READY=1. */
     record Ready(long workerId) implements Event {}
@@ -28,8 +28,8 @@ public sealed interface Event {
     /** Answer to {@link Action.SampleUsage}: the resident memory of one worker's main process. */
     record Usage(long workerId, long rssBytes) implements Event {}
 
-    /** A signal reached the master: HUP, INT, TERM, TTIN, TTOU. */
-    record SignalReceived(String name) implements Event {}
+    /** A signal reached the master: HUP, INT, TERM, TTIN, TTOU act; others are ignored. */
+    record SignalReceived(Signal signal) implements Event {}
 
     /** A command from the API or a control surface; {@code requestId} is echoed in the {@link Action.Reply}. */
     record Command(long requestId, Request request) implements Event {}
@@ -51,5 +51,5 @@ public sealed interface Event {
     record StopWorkers() implements Request {}
 
     /** Send a signal to the process groups of one slot's workers, or all when slot is null. */
-    record SignalWorkers(Integer slot, int signal, String signalName) implements Request {}
+    record SignalWorkers(Integer slot, Signal signal) implements Request {}
 }

@@ -22,14 +22,22 @@ import java.util.TreeMap;
  */
 public final class Master {
 
-    public static final int SIGKILL = 9;
-    public static final int SIGTERM = 15;
-    public static final int SIGCONT = 18;
     /** A hung worker gets its stop signal this long after the thread-dump signal, so the dump is complete. */
     static final long DUMP_MILLIS = 1_000;
-    /** Linux numbers 1..15, for exit messages; the core stays free of the os layer. */
-    private static final String[] SIGNAL_NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL",
-            "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"};
+    /** The request id of what the master does on its own (a signal): nobody waits for a reply. */
+    private static final long NO_REQUEST = 0;
+
+    /** Whether and how the master is quitting; it only ever escalates, NO to GRACEFUL to HARD. */
+    private enum Quitting {
+        NO(-1), GRACEFUL(0), HARD(1);
+
+        /** The master's exit code once every worker is gone. */
+        final int exitCode;
+
+        Quitting(int exitCode) {
+            this.exitCode = exitCode;
+        }
+    }
 
     private Policy policy;
     private final int maxSize;
@@ -43,11 +51,11 @@ public final class Master {
     private final Map<Integer, Long> recycling = new LinkedHashMap<>();
     private final Map<RecycleReason, Long> recycled = new EnumMap<>(RecycleReason.class);
     private long nextRssCheckAt;
-    /** Exit code of a quit the master decided on itself (crash-loop hand-off); null: 0 graceful, 1 hard. */
-    private Integer exitCode;
+    /** The master quits because every slot crash-loops: it exits with {@link Policy.CrashLoop#EXIT_CODE}. */
+    private boolean gaveUp;
     /** Restart requests that arrived while one was running: served together by one more pass. */
     private List<Long> pendingRestart;
-    private Boolean quittingHard;
+    private Quitting quitting = Quitting.NO;
     private boolean exitAnnounced;
     private int interrupts;
     private String lastStatus = "";
@@ -70,6 +78,13 @@ public final class Master {
     public List<Action> handle(Event event, long nowMillis) {
         now = nowMillis;
         out = new ArrayList<>();
+        route(event);
+        reconcile();
+        return out;
+    }
+
+    /** One handler per event; a Tick has none: reconciling is all it asks for. */
+    private void route(Event event) {
         if (event instanceof Event.Spawned e) {
             onSpawned(e);
         } else if (event instanceof Event.SpawnFailed e) {
@@ -77,42 +92,20 @@ public final class Master {
         } else if (event instanceof Event.Exited e) {
             onExited(e);
         } else if (event instanceof Event.Ready e) {
-            Worker w = workers.get(e.workerId());
-            if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
-                markReady(w);
-            }
+            onReady(e);
         } else if (event instanceof Event.WatchdogPing e) {
-            Worker w = workers.get(e.workerId());
-            if (w != null && w.live()) {
-                if (!w.watchdogArmed && policy.watchdogMillis() > 0) {
-                    log(Level.DEBUG, w.describe() + " armed its watchdog (" + policy.watchdogMillis() + " ms)");
-                }
-                w.watchdogArmed = true;
-                w.lastPing = now;
-            }
+            onWatchdogPing(e);
         } else if (event instanceof Event.WorkerStatus e) {
-            Worker w = workers.get(e.workerId());
-            if (w != null) {
-                w.status = e.text().length() > 200 ? e.text().substring(0, 200) : e.text();
-            }
+            onWorkerStatus(e);
         } else if (event instanceof Event.RecycleRequested e) {
-            Worker w = workers.get(e.workerId());
-            if (w != null && w.live() && !w.retiring && w.recycle == null) {
-                log(Level.INFO, w.describe() + " asked to be recycled");
-                w.recycle = RecycleReason.REQUEST;
-            }
+            onRecycleRequested(e);
         } else if (event instanceof Event.Usage e) {
-            Worker w = workers.get(e.workerId());
-            if (w != null) {
-                w.rssBytes = e.rssBytes();
-            }
+            onUsage(e);
         } else if (event instanceof Event.SignalReceived e) {
-            onSignal(e.name());
+            onSignal(e.signal());
         } else if (event instanceof Event.Command c) {
             onCommand(c.requestId(), c.request());
         }
-        reconcile();
-        return out;
     }
 
     // ---- events -------------------------------------------------------------------------------------------------
@@ -162,9 +155,9 @@ public final class Master {
         out.add(new Action.Forget(w.id));
         if (w.pid > 0) {
             // whatever the worker started and left behind dies with it
-            out.add(new Action.SignalGroup(w.id, w.pid, SIGKILL));
+            out.add(new Action.SignalGroup(w.id, w.pid, Signal.KILL));
         }
-        String how = describeExit(e.exitCode(), e.signal());
+        String how = e.exit().describe();
         if (w.expectedExit) {
             log(Level.INFO, w.describe() + " stopped: " + how);
         } else if (isRestartCandidate(w) || isRecycleCandidate(w)) {
@@ -180,7 +173,7 @@ public final class Master {
             log(Level.WARN, "old " + w.describe() + " died while being replaced: " + how);
         } else if (w.operatorSignalAt >= 0 && now - w.operatorSignalAt <= Math.max(policy.stopTimeoutMillis(), 1_000)) {
             // the operator's own signal ended it: not a crash, no backoff, the slot starts a fresh worker
-            log(Level.INFO, w.describe() + " exited after the operator's " + signalName(w.operatorSignal) + ": " + how
+            log(Level.INFO, w.describe() + " exited after the operator's " + w.operatorSignal.label() + ": " + how
                     + "; starting a new one");
         } else {
             recordFailure(w, w.describe() + " died: " + how, w.state == WorkerState.READY);
@@ -188,90 +181,152 @@ public final class Master {
         recycling.remove(w.slot, w.id);
     }
 
-    private void onSignal(String name) {
-        switch (name) {
-            case "HUP" -> requestRestart(0);
-            case "TERM" -> beginQuit(false);
-            case "INT" -> beginQuit(++interrupts >= 2);
-            case "TTIN" -> {
-                if (quittingHard == null && desired < maxSize) {
-                    resize(desired + 1);
-                } else {
-                    log(Level.WARN, "SIGTTIN ignored: " + (quittingHard != null ? "stopping" : "already at the limit of " + maxSize));
-                }
-            }
-            case "TTOU" -> {
-                if (quittingHard == null && desired > 0) {
-                    resize(desired - 1);
-                }
-            }
-            default -> log(Level.DEBUG, "signal " + name + " ignored");
+    private void onReady(Event.Ready e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
+            markReady(w);
         }
     }
 
+    private void onWatchdogPing(Event.WatchdogPing e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null && w.live()) {
+            if (!w.watchdogArmed && policy.watchdogMillis() > 0) {
+                log(Level.DEBUG, w.describe() + " armed its watchdog (" + policy.watchdogMillis() + " ms)");
+            }
+            w.watchdogArmed = true;
+            w.lastPing = now;
+        }
+    }
+
+    private void onWorkerStatus(Event.WorkerStatus e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null) {
+            w.status = e.text().length() > 200 ? e.text().substring(0, 200) : e.text();
+        }
+    }
+
+    private void onRecycleRequested(Event.RecycleRequested e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null && w.live() && !w.retiring && w.recycle == null) {
+            log(Level.INFO, w.describe() + " asked to be recycled");
+            w.recycle = RecycleReason.REQUEST;
+        }
+    }
+
+    private void onUsage(Event.Usage e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null) {
+            w.rssBytes = e.rssBytes();
+        }
+    }
+
+    private void onSignal(Signal signal) {
+        switch (signal) {
+            case HUP -> requestRestart(NO_REQUEST);
+            case TERM -> beginQuit(Quitting.GRACEFUL);
+            case INT -> beginQuit(++interrupts >= 2 ? Quitting.HARD : Quitting.GRACEFUL);
+            case TTIN -> growBySignal();
+            case TTOU -> shrinkBySignal();
+            default -> log(Level.DEBUG, "signal " + signal.shortName() + " ignored");
+        }
+    }
+
+    /** One handler per request; once the master is quitting only another quit is served. */
     private void onCommand(long requestId, Event.Request request) {
         if (request instanceof Event.Quit) {
-            int n = workers.size();
-            beginQuit(false);
-            reply(requestId, true, "stopping " + n + " workers");
-            return;
-        }
-        if (request instanceof Event.QuitHard) {
-            int n = workers.size();
-            beginQuit(true);
-            reply(requestId, true, "killing " + n + " workers");
-            return;
-        }
-        if (quittingHard != null) {
+            quit(requestId, Quitting.GRACEFUL);
+        } else if (request instanceof Event.QuitHard) {
+            quit(requestId, Quitting.HARD);
+        } else if (quitting != Quitting.NO) {
             reply(requestId, false, "the master is stopping");
-            return;
-        }
-        if (request instanceof Event.Resize r) {
-            if (r.size() < 0 || r.size() > maxSize) {
-                reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
-            } else {
-                int was = desired;
-                resize(r.size());
-                reply(requestId, true, "resized to " + r.size() + " (was " + was + ")");
-            }
+        } else if (request instanceof Event.Resize r) {
+            resize(requestId, r);
         } else if (request instanceof Event.Restart) {
             requestRestart(requestId);
         } else if (request instanceof Event.Reload r) {
-            if (r.size() < 0 || r.size() > maxSize) {
-                reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
-                return;
-            }
-            policy = r.policy();
-            resize(r.size());
-            requestRestart(requestId);
+            reload(requestId, r);
         } else if (request instanceof Event.StopWorkers) {
-            if (restart != null) {
-                reply(requestId, false, "a rolling restart is in progress");
-                return;
-            }
-            int n = 0;
-            for (Worker w : List.copyOf(workers.values())) {
-                if (w.live()) {
-                    stop(w);
-                    n++;
-                }
-            }
-            reply(requestId, true, "stopping " + n + " workers; their slots start fresh ones");
+            stopWorkers(requestId);
         } else if (request instanceof Event.SignalWorkers s) {
-            int n = 0;
-            for (Worker w : workers.values()) {
-                if (w.pid > 0 && (s.slot() == null || w.slot == s.slot())) {
-                    out.add(new Action.SignalGroup(w.id, w.pid, s.signal()));
-                    w.operatorSignalAt = now;
-                    w.operatorSignal = s.signal();
-                    n++;
-                }
+            signalWorkers(requestId, s);
+        }
+    }
+
+    // ---- requests -----------------------------------------------------------------------------------------------
+
+    private void quit(long requestId, Quitting mode) {
+        int n = workers.size();
+        beginQuit(mode);
+        reply(requestId, true, (mode == Quitting.HARD ? "killing " : "stopping ") + n + " workers");
+    }
+
+    private void resize(long requestId, Event.Resize r) {
+        if (r.size() < 0 || r.size() > maxSize) {
+            reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
+            return;
+        }
+        int was = desired;
+        resize(r.size());
+        reply(requestId, true, "resized to " + r.size() + " (was " + was + ")");
+    }
+
+    /** SIGTTIN: one worker more. */
+    private void growBySignal() {
+        if (quitting == Quitting.NO && desired < maxSize) {
+            resize(desired + 1);
+        } else {
+            log(Level.WARN, "SIGTTIN ignored: " + (quitting != Quitting.NO ? "stopping" : "already at the limit of " + maxSize));
+        }
+    }
+
+    /** SIGTTOU: one worker fewer. */
+    private void shrinkBySignal() {
+        if (quitting == Quitting.NO && desired > 0) {
+            resize(desired - 1);
+        }
+    }
+
+    /** A new configuration: its rules and size, then a rolling restart replaces every worker. */
+    private void reload(long requestId, Event.Reload r) {
+        if (r.size() < 0 || r.size() > maxSize) {
+            reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
+            return;
+        }
+        policy = r.policy();
+        resize(r.size());
+        requestRestart(requestId);
+    }
+
+    private void stopWorkers(long requestId) {
+        if (restart != null) {
+            reply(requestId, false, "a rolling restart is in progress");
+            return;
+        }
+        int n = 0;
+        for (Worker w : List.copyOf(workers.values())) {
+            if (w.live()) {
+                stop(w);
+                n++;
             }
-            if (n == 0 && s.slot() != null) {
-                reply(requestId, false, "no running worker in slot " + s.slot());
-            } else {
-                reply(requestId, true, "sent " + s.signalName() + " to " + n + (n == 1 ? " worker" : " workers"));
+        }
+        reply(requestId, true, "stopping " + n + " workers; their slots start fresh ones");
+    }
+
+    private void signalWorkers(long requestId, Event.SignalWorkers s) {
+        int n = 0;
+        for (Worker w : workers.values()) {
+            if (w.pid > 0 && (s.slot() == null || w.slot == s.slot())) {
+                out.add(new Action.SignalGroup(w.id, w.pid, s.signal()));
+                w.operatorSignalAt = now;
+                w.operatorSignal = s.signal();
+                n++;
             }
+        }
+        if (n == 0 && s.slot() != null) {
+            reply(requestId, false, "no running worker in slot " + s.slot());
+        } else {
+            reply(requestId, true, "sent " + s.signal().label() + " to " + n + (n == 1 ? " worker" : " workers"));
         }
     }
 
@@ -285,7 +340,7 @@ public final class Master {
     }
 
     private void requestRestart(long requestId) {
-        if (quittingHard != null) {
+        if (quitting != Quitting.NO) {
             reply(requestId, false, "the master is stopping");
         } else if (restart != null) {
             if (pendingRestart == null) {
@@ -371,12 +426,13 @@ public final class Master {
         }
     }
 
-    private void beginQuit(boolean hard) {
-        if (quittingHard != null && (quittingHard || !hard)) {
+    private void beginQuit(Quitting mode) {
+        if (quitting.compareTo(mode) >= 0) {
             return;
         }
-        boolean first = quittingHard == null;
-        quittingHard = hard;
+        boolean first = quitting == Quitting.NO;
+        quitting = mode;
+        boolean hard = mode == Quitting.HARD;
         if (first) {
             long extendUsec = (policy.stopTimeoutMillis() + 5_000) * 1_000;
             out.add(new Action.Notify("STOPPING=1\nEXTEND_TIMEOUT_USEC=" + extendUsec, false));
@@ -425,7 +481,7 @@ public final class Master {
     /** Every slot crash-looping and none serving: stop trying, so systemd's Restart=/StartLimit*=/OnFailure= act. */
     private void checkCrashLoop() {
         Policy.CrashLoop c = policy.crashLoop();
-        if (!c.enabled() || desired == 0 || quittingHard != null) {
+        if (!c.enabled() || desired == 0 || quitting != Quitting.NO) {
             return;
         }
         for (int slot = 1; slot <= desired; slot++) {
@@ -435,11 +491,11 @@ public final class Master {
                 return;
             }
         }
-        exitCode = Policy.CrashLoop.EXIT_CODE;
+        gaveUp = true;
         log(Level.ERROR, "crash loop: every slot (1.." + desired + ") failed " + c.failures() + " times in a row within "
                 + c.windowMillis() + " ms, last: " + history(desired).lastFailure + "; giving up, the master exits with code "
-                + exitCode + " so systemd can restart or alert");
-        beginQuit(false);
+                + Policy.CrashLoop.EXIT_CODE + " so systemd can restart or alert");
+        beginQuit(Quitting.GRACEFUL);
     }
 
     private void markReady(Worker w) {
@@ -558,29 +614,43 @@ public final class Master {
 
     private void reconcile() {
         enforceDeadlines();
-        if (quittingHard != null) {
+        if (quitting != Quitting.NO) {
             reconcileQuit();
         } else {
-            for (int slot = 1; slot <= desired; slot++) {
-                if (primary(slot) == null && now >= history(slot).nextSpawnAt) {
-                    spawn(slot);
-                }
-            }
-            for (Worker w : List.copyOf(workers.values())) {
-                if (w.slot > desired && w.live()) {
-                    stop(w);
-                }
-            }
+            reconcileSlots();
             if (restart != null) {
                 advanceRestart();
             }
             reconcileRecycling();
-            if (!announcedReady && readySlots() >= desired) {
-                announcedReady = true;
-                log(Level.INFO, "all " + desired + " workers ready");
-                out.add(new Action.Notify("READY=1", false));
+            announceReady();
+        }
+        announceStatus();
+    }
+
+    /** One live worker per slot 1..desired (once its backoff allows), none above. */
+    private void reconcileSlots() {
+        for (int slot = 1; slot <= desired; slot++) {
+            if (primary(slot) == null && now >= history(slot).nextSpawnAt) {
+                spawn(slot);
             }
         }
+        for (Worker w : List.copyOf(workers.values())) {
+            if (w.slot > desired && w.live()) {
+                stop(w);
+            }
+        }
+    }
+
+    /** READY=1 to systemd once, when every slot first served. */
+    private void announceReady() {
+        if (!announcedReady && readySlots() >= desired) {
+            announcedReady = true;
+            log(Level.INFO, "all " + desired + " workers ready");
+            out.add(new Action.Notify("READY=1", false));
+        }
+    }
+
+    private void announceStatus() {
         String status = statusLine();
         if (!status.equals(lastStatus)) {
             lastStatus = status;
@@ -590,37 +660,48 @@ public final class Master {
 
     private void enforceDeadlines() {
         for (Worker w : List.copyOf(workers.values())) {
-            if (w.state == WorkerState.STARTING) {
-                long up = now - w.startedAt;
-                if (!policy.requireNotify() && up >= policy.readyGraceMillis()) {
-                    markReady(w);
-                } else if (policy.requireNotify() && up >= policy.readyTimeoutMillis()) {
-                    String reason = w.describe() + " not ready after " + up + " ms";
-                    if (isRestartCandidate(w)) {
-                        failRestart(reason);
-                    } else if (isRecycleCandidate(w)) {
-                        failRecycle(w, reason);
-                    } else {
-                        recordFailure(w, reason, false);
-                    }
-                    stop(w);
-                    continue;
-                }
+            if (w.state == WorkerState.STARTING && enforceReadyDeadline(w)) {
+                continue;
             }
-            if (w.live() && w.watchdogArmed && policy.watchdogMillis() > 0 && w.pid > 0
-                    && now - w.lastPing >= policy.watchdogMillis()) {
-                hung(w);
-            } else if (w.state == WorkerState.READY && w.probationUntil > 0 && now >= w.probationUntil) {
-                log(Level.INFO, w.describe() + " passed probation");
-                completeReplacement(w);
-            } else if (w.state == WorkerState.STOPPING && w.stopAt > 0 && now >= w.stopAt) {
-                w.stopAt = 0;
-                sendStop(w);
-            } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && w.stopAt == 0 && now >= w.stopDeadline) {
-                log(Level.WARN, w.describe() + " did not stop within " + policy.stopTimeoutMillis() + " ms: SIGKILL");
-                w.killSent = true;
-                out.add(new Action.SignalGroup(w.id, w.pid, SIGKILL));
+            enforceSupervisionDeadline(w);
+        }
+    }
+
+    /** Grace over: ready. Ready timeout over: failed and stopped (true: nothing more to check on it now). */
+    private boolean enforceReadyDeadline(Worker w) {
+        long up = now - w.startedAt;
+        if (!policy.requireNotify() && up >= policy.readyGraceMillis()) {
+            markReady(w);
+        } else if (policy.requireNotify() && up >= policy.readyTimeoutMillis()) {
+            String reason = w.describe() + " not ready after " + up + " ms";
+            if (isRestartCandidate(w)) {
+                failRestart(reason);
+            } else if (isRecycleCandidate(w)) {
+                failRecycle(w, reason);
+            } else {
+                recordFailure(w, reason, false);
             }
+            stop(w);
+            return true;
+        }
+        return false;
+    }
+
+    /** Watchdog expiry, probation end, the stop signal after a thread dump, SIGKILL after the stop timeout. */
+    private void enforceSupervisionDeadline(Worker w) {
+        if (w.live() && w.watchdogArmed && policy.watchdogMillis() > 0 && w.pid > 0
+                && now - w.lastPing >= policy.watchdogMillis()) {
+            hung(w);
+        } else if (w.state == WorkerState.READY && w.probationUntil > 0 && now >= w.probationUntil) {
+            log(Level.INFO, w.describe() + " passed probation");
+            completeReplacement(w);
+        } else if (w.state == WorkerState.STOPPING && w.stopAt > 0 && now >= w.stopAt) {
+            w.stopAt = 0;
+            sendStop(w);
+        } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && w.stopAt == 0 && now >= w.stopDeadline) {
+            log(Level.WARN, w.describe() + " did not stop within " + policy.stopTimeoutMillis() + " ms: SIGKILL");
+            w.killSent = true;
+            out.add(new Action.SignalGroup(w.id, w.pid, Signal.KILL));
         }
     }
 
@@ -634,13 +715,13 @@ public final class Master {
         w.state = WorkerState.STOPPING;
         w.expectedExit = true;
         w.retiring = false;
-        if (policy.dumpSignal() > 0) {
-            log(Level.ERROR, reason + "; " + signalName(policy.dumpSignal()) + " for a thread dump (in its output, slot "
-                    + w.slot + "), " + signalName(policy.stopSignal()) + " in " + Math.min(DUMP_MILLIS, policy.stopTimeoutMillis()) + " ms");
+        if (policy.dumpSignal() != null) {
+            log(Level.ERROR, reason + "; " + policy.dumpSignal().label() + " for a thread dump (in its output, slot "
+                    + w.slot + "), " + policy.stopSignal().label() + " in " + Math.min(DUMP_MILLIS, policy.stopTimeoutMillis()) + " ms");
             out.add(new Action.SignalProcess(w.id, w.pid, policy.dumpSignal()));
             w.stopAt = now + Math.max(1, Math.min(DUMP_MILLIS, policy.stopTimeoutMillis()));
         } else {
-            log(Level.ERROR, reason + "; stopping it with " + signalName(policy.stopSignal()));
+            log(Level.ERROR, reason + "; stopping it with " + policy.stopSignal().label());
             sendStop(w);
         }
         if (isRestartCandidate(w)) {
@@ -654,12 +735,12 @@ public final class Master {
 
     private void reconcileQuit() {
         for (Worker w : workers.values()) {
-            if (quittingHard) {
+            if (quitting == Quitting.HARD) {
                 w.state = WorkerState.STOPPING;
                 w.expectedExit = true;
                 if (w.pid > 0 && !w.killSent) {
                     w.killSent = true;
-                    out.add(new Action.SignalGroup(w.id, w.pid, SIGKILL));
+                    out.add(new Action.SignalGroup(w.id, w.pid, Signal.KILL));
                 }
             } else if (w.live()) {
                 stop(w);
@@ -668,7 +749,7 @@ public final class Master {
         if (workers.isEmpty() && !exitAnnounced) {
             exitAnnounced = true;
             log(Level.INFO, "all workers gone, master exits");
-            out.add(new Action.ExitMaster(exitCode != null ? exitCode : quittingHard ? 1 : 0));
+            out.add(new Action.ExitMaster(gaveUp ? Policy.CrashLoop.EXIT_CODE : quitting.exitCode));
         }
     }
 
@@ -694,7 +775,7 @@ public final class Master {
         w.stopDeadline = now + policy.stopTimeoutMillis();
         out.add(new Action.SignalGroup(w.id, w.pid, policy.stopSignal()));
         // a stopped (SIGSTOPped, traced-and-released) worker acts on the stop signal only once continued
-        out.add(new Action.SignalGroup(w.id, w.pid, SIGCONT));
+        out.add(new Action.SignalGroup(w.id, w.pid, Signal.CONT));
     }
 
     // ---- queries ------------------------------------------------------------------------------------------------
@@ -715,7 +796,7 @@ public final class Master {
                 next = Math.min(next, w.stopDeadline);
             }
         }
-        if (quittingHard == null) {
+        if (quitting == Quitting.NO) {
             // reconcile: an empty slot, due at once or when its crash backoff ends
             Set<Integer> filled = new HashSet<>();
             for (Worker w : workers.values()) {
@@ -774,7 +855,7 @@ public final class Master {
     }
 
     private String statusLine() {
-        if (quittingHard != null) {
+        if (quitting != Quitting.NO) {
             return "stopping, " + workers.size() + " workers left";
         }
         StringBuilder s = new StringBuilder().append(readySlots()).append('/').append(desired).append(" ready");
@@ -794,7 +875,7 @@ public final class Master {
      */
     public long nextSupervisionDeadline() {
         long next = Long.MAX_VALUE;
-        if (quittingHard != null) {
+        if (quitting != Quitting.NO) {
             for (Worker w : workers.values()) {
                 if (w.stopAt > 0) {
                     next = Math.min(next, w.stopAt);
@@ -827,7 +908,7 @@ public final class Master {
 
     /** True while every slot has a ready worker and no quit is under way: the watchdog may be fed. */
     public boolean healthy() {
-        return quittingHard == null && readySlots() >= desired;
+        return quitting == Quitting.NO && readySlots() >= desired;
     }
 
     public int desiredSize() {
@@ -839,20 +920,9 @@ public final class Master {
                 .sorted(Comparator.comparingInt((Worker w) -> w.slot).thenComparingLong(w -> w.id))
                 .map(w -> w.view(nowMillis, wallNowMillis))
                 .toList();
-        String phase = quittingHard != null ? "stopping" : restart != null ? "restarting" : announcedReady ? "running" : "starting";
+        String phase = quitting != Quitting.NO ? "stopping" : restart != null ? "restarting" : announcedReady ? "running" : "starting";
         return new ClusterSnapshot(masterPid, desired, phase, views, restart == null ? "" : restart.progress(), failingSlots(),
                 recycled);
-    }
-
-    public static String describeExit(int exitCode, int signal) {
-        if (signal <= 0) {
-            return exitCode < 0 ? "unknown status" : "exit " + exitCode;
-        }
-        return "killed by " + signalName(signal);
-    }
-
-    static String signalName(int signal) {
-        return signal > 0 && signal < SIGNAL_NAMES.length ? "SIG" + SIGNAL_NAMES[signal] : "signal " + signal;
     }
 
     private void log(Level level, String message) {

@@ -14,19 +14,16 @@ package dev.clustermaster.core;
  * @param healthyUptimeMillis a worker that ran this long resets its slot's crash count
  * @param probationMillis     a replacement (rolling restart, recycling) must stay up this long after READY before
  *                            the worker it replaces is stopped; 0 stops the old one at READY
- * @param stopSignal          signal number of a graceful stop (SIGTERM; SIGQUIT for nginx-like workers)
+ * @param stopSignal          the signal of a graceful stop (TERM; QUIT for nginx-like workers)
  * @param crashLoop           when the master gives up and exits so systemd takes over
  * @param watchdogMillis      a worker that sent WATCHDOG=1 must send it again within this; 0: no worker watchdog
  * @param dumpSignal          sent to a hung worker's main process before it is stopped (SIGQUIT: a JVM prints its
- *                            threads); 0: none
+ *                            threads); null: none
  * @param recycling           when a serving worker is replaced without a crash
  */
 public record Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
-                     int surge, Backoff backoff, long healthyUptimeMillis, long probationMillis, int stopSignal,
-                     CrashLoop crashLoop, long watchdogMillis, int dumpSignal, Recycling recycling) {
-
-    public static final int SIGQUIT = 3;
-    public static final int SIGTERM = 15;
+                     int surge, Backoff backoff, long healthyUptimeMillis, long probationMillis, Signal stopSignal,
+                     CrashLoop crashLoop, long watchdogMillis, Signal dumpSignal, Recycling recycling) {
 
     public Policy {
         if (surge < 1) {
@@ -36,8 +33,8 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
                 || probationMillis < 0 || watchdogMillis < 0) {
             throw new IllegalArgumentException("timeouts must not be negative");
         }
-        if (stopSignal < 1 || stopSignal > 64 || dumpSignal < 0 || dumpSignal > 64) {
-            throw new IllegalArgumentException("signal numbers are 1..64");
+        if (stopSignal == null) {
+            throw new IllegalArgumentException("a stop signal is required");
         }
         if (crashLoop == null || recycling == null) {
             throw new IllegalArgumentException("crashLoop and recycling are required (use CrashLoop.OFF, Recycling.OFF)");
@@ -47,7 +44,7 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
     public Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
                   int surge, Backoff backoff, long healthyUptimeMillis) {
         this(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff, healthyUptimeMillis,
-                0, SIGTERM, CrashLoop.OFF, 0, 0, Recycling.OFF);
+                0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF);
     }
 
     public Policy withProbation(long millis) {
@@ -55,7 +52,7 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
                 healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling);
     }
 
-    public Policy withStopSignal(int signal) {
+    public Policy withStopSignal(Signal signal) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling);
     }
@@ -65,7 +62,7 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
                 healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling);
     }
 
-    public Policy withWatchdog(long millis, int dump) {
+    public Policy withWatchdog(long millis, Signal dump) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling);
     }

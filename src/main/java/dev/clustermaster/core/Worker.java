@@ -26,7 +26,7 @@ final class Worker {
     boolean hung;
     /** When the operator last signalled it (signal command), -1: never. An exit soon after is not a crash. */
     long operatorSignalAt = -1;
-    int operatorSignal;
+    Signal operatorSignal;
     /** Last STATUS= text. */
     String status = "";
     /** Set when the worker must be recycled (or is being): why. */

@@ -1,5 +1,6 @@
 package dev.clustermaster.os;
 
+import dev.clustermaster.core.Signal;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,22 +26,39 @@ public final class Signals {
     private static final int RTMIN = 34;
     private static final int RTMAX = 64;
 
-    private static final String[] NAMES = new String[32];
+    private static final Signal[] ALL = Signal.values();
     private static final Map<String, Integer> BY_NAME = new TreeMap<>();
 
     static {
-        String[] ordered = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
-            "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
-            "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"};
-        for (int i = 1; i < ordered.length; i++) {
-            NAMES[i] = "SIG" + ordered[i];
-            BY_NAME.put(ordered[i], i);
+        for (int n = SIGHUP; n < 32; n++) {
+            BY_NAME.put(signal(n).shortName(), n);
         }
         BY_NAME.put("IOT", 6);
         BY_NAME.put("CLD", 17);
         BY_NAME.put("POLL", 29);
         BY_NAME.put("RTMIN", RTMIN);
         BY_NAME.put("RTMAX", RTMAX);
+    }
+
+    /** The core's name of a number: {@link Signal} lists Linux's signals in their order from 1. */
+    public static Signal signal(int number) {
+        if (number < 1 || number > ALL.length) {
+            throw new IllegalArgumentException("unknown signal: " + number);
+        }
+        return ALL[number - 1];
+    }
+
+    public static int number(Signal signal) {
+        return signal.ordinal() + 1;
+    }
+
+    /** "TERM", "SIGTERM", "15", "RTMIN+2" -> the core's name; not 0 (no signal). */
+    public static Signal signal(String name) {
+        int n = number(name);
+        if (n == 0) {
+            throw new IllegalArgumentException("unknown signal: " + name);
+        }
+        return signal(n);
     }
 
     /**
@@ -52,6 +70,9 @@ public final class Signals {
             throw new IllegalArgumentException("unknown signal: null");
         }
         String s = name.trim().toUpperCase(Locale.ROOT);
+        if (s.startsWith("SIG")) {
+            s = s.substring(3);   // also "SIG32", as name(32) spells it
+        }
         if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
             if (s.length() <= 2) {
                 int n = Integer.parseInt(s);
@@ -60,9 +81,6 @@ public final class Signals {
                 }
             }
             throw new IllegalArgumentException("unknown signal: " + name);
-        }
-        if (s.startsWith("SIG")) {
-            s = s.substring(3);
         }
         Integer n = BY_NAME.get(s);
         if (n != null) {
@@ -90,13 +108,7 @@ public final class Signals {
 
     /** 15 -> "SIGTERM"; 36 -> "SIGRTMIN+2"; anything else -> "SIG&lt;n&gt;". */
     public static String name(int number) {
-        if (number > 0 && number < NAMES.length) {
-            return NAMES[number];
-        }
-        if (number >= RTMIN && number <= RTMAX) {
-            return number == RTMIN ? "SIGRTMIN" : "SIGRTMIN+" + (number - RTMIN);
-        }
-        return "SIG" + number;
+        return number > 0 && number <= ALL.length ? signal(number).label() : "SIG" + number;
     }
 
     /** "SIGHUP"/"hup"/"1" -> "HUP": the form sun.misc.Signal expects. */

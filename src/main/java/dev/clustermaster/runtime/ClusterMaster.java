@@ -10,6 +10,7 @@ import dev.clustermaster.core.Action;
 import dev.clustermaster.core.ClusterSnapshot;
 import dev.clustermaster.core.Event;
 import dev.clustermaster.core.Master;
+import dev.clustermaster.core.Signal;
 import dev.clustermaster.core.WorkerView;
 import dev.clustermaster.os.Posix;
 import dev.clustermaster.os.ProcessSpawner;
@@ -304,13 +305,13 @@ public final class ClusterMaster implements ControlApi {
 
     @Override
     public CompletableFuture<String> signal(Integer slot, String signalName) {
-        int number;
+        Signal signal;
         try {
-            number = Signals.number(signalName);
+            signal = Signals.signal(signalName);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return command(new Event.SignalWorkers(slot, number, Signals.name(number)));
+        return command(new Event.SignalWorkers(slot, signal));
     }
 
     @Override
@@ -379,7 +380,7 @@ public final class ClusterMaster implements ControlApi {
             reload().exceptionally(e -> null);
         } else {
             log.info("received SIG{}", name);
-            supervisor.dispatch(new Event.SignalReceived(name));
+            supervisor.dispatch(new Event.SignalReceived(Signals.signal(name)));
         }
     }
 

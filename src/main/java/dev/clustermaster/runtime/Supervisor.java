@@ -10,6 +10,7 @@ import dev.clustermaster.os.ProcStats;
 import dev.clustermaster.os.ProcessGroups;
 import dev.clustermaster.os.Reaper;
 import dev.clustermaster.os.SdNotify;
+import dev.clustermaster.os.Signals;
 import dev.clustermaster.worker.IpcFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,7 +101,7 @@ final class Supervisor {
         exits.forEach((pid, status) -> {
             Long workerId = workerByPid.remove(pid);
             if (workerId != null) {
-                dispatch(new Event.Exited(workerId, status.exitCode(), status.signal()));
+                dispatch(new Event.Exited(workerId, status.toWorkerExit()));
             }
         });
     }
@@ -113,7 +114,7 @@ final class Supervisor {
         exited = true;
         for (WorkerHandle h : handles.values()) {
             try {
-                ProcessGroups.signalGroup(h.pid, Master.SIGTERM);
+                ProcessGroups.signalGroup(h.pid, Signals.SIGTERM);
                 h.close();
             } catch (RuntimeException e) {
                 log.debug("abandoning worker {}: {}", h.workerId, e.toString());
@@ -161,9 +162,9 @@ final class Supervisor {
                 events.add(new Event.SpawnFailed(s.workerId(), e.getMessage()));
             }
         } else if (action instanceof Action.SignalGroup s) {
-            ProcessGroups.signalGroup(s.pid(), s.signal());
+            ProcessGroups.signalGroup(s.pid(), Signals.number(s.signal()));
         } else if (action instanceof Action.SignalProcess s) {
-            ProcessGroups.signalProcess(s.pid(), s.signal());
+            ProcessGroups.signalProcess(s.pid(), Signals.number(s.signal()));
         } else if (action instanceof Action.SampleUsage) {
             for (WorkerHandle h : handles.values()) {
                 ProcStats.sample(h.pid).ifPresent(sample -> events.add(new Event.Usage(h.workerId, sample.rssBytes())));

@@ -11,6 +11,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,18 +113,18 @@ class ConfigLoaderTest {
     void supervisionSettingsHaveDefaultsAndParseFromEveryLayer() throws Exception {
         var p = load(null, Map.of("CM_EXEC", "sleep"), Map.of()).policy();
         assertEquals(5_000, p.probationMillis());
-        assertEquals(15, p.stopSignal());
+        assertEquals(dev.clustermaster.core.Signal.TERM, p.stopSignal());
         assertEquals(new dev.clustermaster.core.Policy.CrashLoop(5, 300_000), p.crashLoop());
         assertEquals(0, p.watchdogMillis());
-        assertEquals(0, p.dumpSignal(), "no thread dump signal for a command");
+        assertNull(p.dumpSignal(), "no thread dump signal for a command");
         assertEquals(dev.clustermaster.core.Policy.Recycling.OFF, p.recycling());
-        assertEquals(3, load(null, Map.of("CM_MAIN", ConfigLoaderTest.class.getName()), Map.of()).policy().dumpSignal(), "SIGQUIT for a JVM");
+        assertEquals(dev.clustermaster.core.Signal.QUIT, load(null, Map.of("CM_MAIN", ConfigLoaderTest.class.getName()), Map.of()).policy().dumpSignal(), "SIGQUIT for a JVM");
 
         Path file = dir.resolve("app.conf");
         Files.writeString(file, "exec=sleep\nstop.signal=QUIT\nworker.max-rss=1G\ncrash-loop.failures=0\n");
         var q = load(file, Map.of("CM_WORKER_MAX_AGE", "1h", "CM_PROBATION", "2s", "CM_WORKER_WATCHDOG", "30s"),
                 Map.of("crash-loop.window", "10m")).policy();
-        assertEquals(3, q.stopSignal());
+        assertEquals(dev.clustermaster.core.Signal.QUIT, q.stopSignal());
         assertEquals(1L << 30, q.recycling().maxRssBytes());
         assertEquals(3_600_000, q.recycling().maxAgeMillis());
         assertEquals(2_000, q.probationMillis());

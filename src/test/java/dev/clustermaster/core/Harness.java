@@ -63,7 +63,7 @@ final class Harness {
 
     List<Action> exit(long workerId, int code) {
         running.remove(workerId);
-        return send(new Event.Exited(workerId, code, 0));
+        return send(new Event.Exited(workerId, code < 0 ? WorkerExit.UNKNOWN : new WorkerExit.Code(code)));
     }
 
     List<Action> command(long requestId, Event.Request r) {
@@ -80,9 +80,9 @@ final class Harness {
     List<Action> obeySignals(List<Action> actions) {
         List<Action> produced = new ArrayList<>();
         for (Action a : actions) {
-            if (a instanceof Action.SignalGroup s && (s.signal() == Master.SIGTERM || s.signal() == Master.SIGKILL)
+            if (a instanceof Action.SignalGroup s && (s.signal() == Signal.TERM || s.signal() == Signal.KILL)
                     && running.containsKey(s.workerId())) {
-                produced.addAll(exit(s.workerId(), s.signal() == Master.SIGTERM ? 0 : -1));
+                produced.addAll(exit(s.workerId(), s.signal() == Signal.TERM ? 0 : -1));
             }
         }
         return produced;

@@ -54,7 +54,7 @@ class MasterDeadlineTest {
         assertEquals(OptionalLong.of(7_000), h.master.nextDeadline());
         List<Action> atDeadline = h.tick(5_000);
         long id = h.workerInSlot(1);
-        assertTrue(atDeadline.contains(new Action.SignalGroup(id, h.running.get(id), Master.SIGKILL)), atDeadline.toString());
+        assertTrue(atDeadline.contains(new Action.SignalGroup(id, h.running.get(id), Signal.KILL)), atDeadline.toString());
         assertEquals(OptionalLong.empty(), h.master.nextDeadline(), "SIGKILL is sent once; then only the exit matters");
     }
 

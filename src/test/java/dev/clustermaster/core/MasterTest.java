@@ -50,7 +50,7 @@ class MasterTest {
         List<Action> timeout = h.tick(1_000);
         Action.SignalGroup term = of(timeout, Action.SignalGroup.class).get(0);
         assertEquals(2, term.workerId());
-        assertEquals(Master.SIGTERM, term.signal());
+        assertEquals(Signal.TERM, term.signal());
         assertTrue(of(timeout, Action.Log.class).stream().anyMatch(l -> l.message().contains("not ready after")));
         // the slot is refilled at once (first failure), while the slow one drains
         assertEquals(List.of(2), of(timeout, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
@@ -66,7 +66,7 @@ class MasterTest {
         int pid = h.running.get(victim);
         h.tick(20_000);
         List<Action> actions = h.exit(victim, 1);
-        assertTrue(actions.contains(new Action.SignalGroup(victim, pid, Master.SIGKILL)), "stragglers of the group die");
+        assertTrue(actions.contains(new Action.SignalGroup(victim, pid, Signal.KILL)), "stragglers of the group die");
         assertTrue(actions.contains(new Action.Forget(victim)));
         List<Action.Spawn> spawns = of(actions, Action.Spawn.class);
         assertEquals(1, spawns.size());
@@ -152,7 +152,7 @@ class MasterTest {
         assertEquals(9, reply.requestId());
         assertFalse(reply.ok());
         assertTrue(reply.message().contains("exited before it was ready"), reply.message());
-        assertTrue(of(failure, Action.SignalGroup.class).stream().noneMatch(s -> s.workerId() == old1 && s.signal() == Master.SIGTERM));
+        assertTrue(of(failure, Action.SignalGroup.class).stream().noneMatch(s -> s.workerId() == old1 && s.signal() == Signal.TERM));
         assertTrue(of(failure, Action.Spawn.class).isEmpty(), "the old worker still holds the slot");
         assertEquals(2, h.snapshot().readyCount());
         assertTrue(of(h.tick(10_000), Action.SignalGroup.class).isEmpty(), "old workers are not retired later");
@@ -164,7 +164,7 @@ class MasterTest {
         h.tick(0);
         h.readyAll();
         for (int i = 0; i < 50; i++) {           // 50 HUPs in one second, faster than workers start
-            h.obeySignals(h.send(new Event.SignalReceived("HUP")));
+            h.obeySignals(h.send(new Event.SignalReceived(Signal.HUP)));
             h.now += 20;
         }
         for (int i = 0; i < 20 && !h.snapshot().phase().equals("running"); i++) {
@@ -190,7 +190,7 @@ class MasterTest {
         assertEquals(List.of(3, 4), of(grow, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
         assertTrue(grow.contains(new Action.Reply(1, true, "resized to 4 (was 2)")));
         List<Action> shrink = h.command(2, new Event.Resize(1));
-        List<Long> stopped = of(shrink, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGTERM)
+        List<Long> stopped = of(shrink, Action.SignalGroup.class).stream().filter(g -> g.signal() == Signal.TERM)
                 .map(Action.SignalGroup::workerId).toList();
         assertEquals(List.of(h.workerInSlot(2), h.workerInSlot(3), h.workerInSlot(4)), stopped);
         h.obeySignals(shrink);
@@ -202,10 +202,10 @@ class MasterTest {
     void ttinAndTtouAddAndRemoveOneWorker() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
-        assertEquals(3, of(h.send(new Event.SignalReceived("TTIN")), Action.Spawn.class).get(0).slot());
+        assertEquals(3, of(h.send(new Event.SignalReceived(Signal.TTIN)), Action.Spawn.class).get(0).slot());
         assertEquals(3, h.master.desiredSize());
-        h.send(new Event.SignalReceived("TTOU"));
-        h.send(new Event.SignalReceived("TTOU"));
+        h.send(new Event.SignalReceived(Signal.TTOU));
+        h.send(new Event.SignalReceived(Signal.TTOU));
         assertEquals(1, h.master.desiredSize());
     }
 
@@ -224,14 +224,14 @@ class MasterTest {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
         h.tick(1_000);
-        List<Action> quit = h.send(new Event.SignalReceived("TERM"));
+        List<Action> quit = h.send(new Event.SignalReceived(Signal.TERM));
         assertTrue(notifications(quit).stream().anyMatch(n -> n.startsWith("STOPPING=1\nEXTEND_TIMEOUT_USEC=")));
-        assertEquals(2, of(quit, Action.SignalGroup.class).stream().filter(s -> s.signal() == Master.SIGTERM).count());
+        assertEquals(2, of(quit, Action.SignalGroup.class).stream().filter(s -> s.signal() == Signal.TERM).count());
         h.exit(h.workerInSlot(1), 0);                       // one drains in time
         List<Action> late = h.tick(5_000);
         List<Action.SignalGroup> kills = of(late, Action.SignalGroup.class);
         assertEquals(1, kills.size());
-        assertEquals(Master.SIGKILL, kills.get(0).signal());
+        assertEquals(Signal.KILL, kills.get(0).signal());
         List<Action> last = h.exit(kills.get(0).workerId(), -1);
         assertTrue(last.contains(new Action.ExitMaster(0)));
         assertTrue(of(h.tick(1_000), Action.Spawn.class).isEmpty(), "nothing respawns while quitting");
@@ -243,15 +243,15 @@ class MasterTest {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
         h.tick(1_000);
-        h.send(new Event.SignalReceived("TERM"));
+        h.send(new Event.SignalReceived(Signal.TERM));
         List<Action.SignalGroup> kills = new java.util.ArrayList<>();
         for (int i = 0; i < 10; i++) {
             kills.addAll(of(h.tick(5_000), Action.SignalGroup.class));
         }
         assertEquals(2, kills.size(), "one SIGKILL per worker past the stop deadline: " + kills);
-        assertTrue(kills.stream().allMatch(k -> k.signal() == Master.SIGKILL));
+        assertTrue(kills.stream().allMatch(k -> k.signal() == Signal.KILL));
 
-        h.send(new Event.SignalReceived("INT"));            // hard quit on top: nothing new to kill
+        h.send(new Event.SignalReceived(Signal.INT));            // hard quit on top: nothing new to kill
         for (int i = 0; i < 10; i++) {
             assertTrue(of(h.tick(1_000), Action.SignalGroup.class).isEmpty(), "tick " + i + " after hard quit");
         }
@@ -261,20 +261,45 @@ class MasterTest {
     void hardQuitKillsOnceAndNeverAgain() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
-        h.send(new Event.SignalReceived("INT"));
-        assertEquals(2, of(h.send(new Event.SignalReceived("INT")), Action.SignalGroup.class).size());
+        h.send(new Event.SignalReceived(Signal.INT));
+        assertEquals(2, of(h.send(new Event.SignalReceived(Signal.INT)), Action.SignalGroup.class).size());
         for (int i = 0; i < 10; i++) {
             assertTrue(of(h.tick(1_000), Action.SignalGroup.class).isEmpty(), "tick " + i + " after hard quit");
         }
     }
 
     @Test
+    void aQuitOnlyEscalatesAndOtherRequestsAreRefusedMeanwhile() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        List<Action> hard = h.command(1, new Event.QuitHard());
+        assertEquals(List.of(new Action.Reply(1, true, "killing 2 workers")), of(hard, Action.Reply.class));
+        List<Action> graceful = h.command(2, new Event.Quit());
+        assertTrue(of(graceful, Action.SignalGroup.class).isEmpty(), "a graceful quit does not undo the hard one: " + graceful);
+        assertEquals(List.of(new Action.Reply(3, false, "the master is stopping")),
+                of(h.command(3, new Event.Resize(1)), Action.Reply.class));
+        assertEquals(List.of(new Action.Reply(4, false, "the master is stopping")),
+                of(h.command(4, new Event.SignalWorkers(null, Signal.USR1)), Action.Reply.class));
+        h.obeySignals(hard);
+        assertTrue(h.all.contains(new Action.ExitMaster(1)), "a hard quit exits 1 even after a graceful one was asked");
+    }
+
+    @Test
+    void signalsTheMasterDoesNotActOnAreIgnored() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        List<Action> usr1 = h.send(new Event.SignalReceived(Signal.USR1));
+        assertEquals(List.of(new Action.Log(Action.Level.DEBUG, "signal USR1 ignored")), usr1);
+        assertEquals(2, h.snapshot().desiredSize());
+    }
+
+    @Test
     void secondInterruptQuitsHardWithExitOne() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
-        h.send(new Event.SignalReceived("INT"));
-        List<Action> hard = h.send(new Event.SignalReceived("INT"));
-        assertEquals(2, of(hard, Action.SignalGroup.class).stream().filter(s -> s.signal() == Master.SIGKILL).count());
+        h.send(new Event.SignalReceived(Signal.INT));
+        List<Action> hard = h.send(new Event.SignalReceived(Signal.INT));
+        assertEquals(2, of(hard, Action.SignalGroup.class).stream().filter(s -> s.signal() == Signal.KILL).count());
         h.obeySignals(hard);
         assertTrue(h.all.contains(new Action.ExitMaster(1)));
     }
@@ -286,7 +311,7 @@ class MasterTest {
         long id = of(first, Action.Spawn.class).get(0).workerId();
         h.master.handle(new Event.Command(1, new Event.Quit()), 0);
         List<Action> spawned = h.master.handle(new Event.Spawned(id, 4242), 1);
-        assertTrue(spawned.contains(new Action.SignalGroup(id, 4242, Master.SIGTERM)));
+        assertTrue(spawned.contains(new Action.SignalGroup(id, 4242, Signal.TERM)));
     }
 
     @Test
@@ -318,11 +343,11 @@ class MasterTest {
     void signalCommandTargetsOneSlotOrAll() {
         Harness h = new Harness(GRACE, 3);
         h.tick(0);
-        List<Action> one = h.command(5, new Event.SignalWorkers(2, 10, "SIGUSR1"));
+        List<Action> one = h.command(5, new Event.SignalWorkers(2, Signal.USR1));
         assertEquals(List.of(h.workerInSlot(2)), of(one, Action.SignalGroup.class).stream().map(Action.SignalGroup::workerId).toList());
         assertTrue(one.contains(new Action.Reply(5, true, "sent SIGUSR1 to 1 worker")));
-        assertEquals(3, of(h.command(6, new Event.SignalWorkers(null, 10, "SIGUSR1")), Action.SignalGroup.class).size());
-        assertFalse(of(h.command(7, new Event.SignalWorkers(9, 10, "SIGUSR1")), Action.Reply.class).get(0).ok());
+        assertEquals(3, of(h.command(6, new Event.SignalWorkers(null, Signal.USR1)), Action.SignalGroup.class).size());
+        assertFalse(of(h.command(7, new Event.SignalWorkers(9, Signal.USR1)), Action.Reply.class).get(0).ok());
     }
 
     @Test
@@ -331,13 +356,13 @@ class MasterTest {
         h.tick(0);
         List<Action> stop = h.command(5, new Event.StopWorkers());
         for (Action.SignalGroup term : of(stop, Action.SignalGroup.class)) {
-            if (term.signal() == Master.SIGTERM) {
+            if (term.signal() == Signal.TERM) {
                 List<Action> after = stop.subList(stop.indexOf(term) + 1, stop.size());
-                assertTrue(after.contains(new Action.SignalGroup(term.workerId(), term.pid(), Master.SIGCONT)),
+                assertTrue(after.contains(new Action.SignalGroup(term.workerId(), term.pid(), Signal.CONT)),
                         "SIGCONT after " + term + " in " + stop);
             }
         }
-        assertEquals(2, of(stop, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGCONT).count());
+        assertEquals(2, of(stop, Action.SignalGroup.class).stream().filter(g -> g.signal() == Signal.CONT).count());
     }
 
     @Test
@@ -345,14 +370,14 @@ class MasterTest {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
         List<Action> actions = h.command(4, new Event.StopWorkers());
-        assertEquals(2, of(actions, Action.SignalGroup.class).stream().filter(g -> g.signal() == Master.SIGTERM).count());
+        assertEquals(2, of(actions, Action.SignalGroup.class).stream().filter(g -> g.signal() == Signal.TERM).count());
         assertEquals(List.of(1, 2), of(actions, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
         assertEquals(List.of(1, 1), of(actions, Action.Spawn.class).stream().map(Action.Spawn::restarts).toList());
     }
 
     /** Signals sent to groups, without the SIGCONT that follows every stop signal. */
     private static List<Action.SignalGroup> stops(List<Action> actions) {
-        return of(actions, Action.SignalGroup.class).stream().filter(s -> s.signal() != Master.SIGCONT).toList();
+        return of(actions, Action.SignalGroup.class).stream().filter(s -> s.signal() != Signal.CONT).toList();
     }
 
     // ---- probation ------------------------------------------------------------------------------------------------
@@ -395,7 +420,7 @@ class MasterTest {
         assertFalse(reply.ok());
         assertEquals(7, reply.requestId());
         assertTrue(reply.message().contains("died 1500 ms after READY, within its probation of 5000 ms"), reply.message());
-        assertTrue(of(died, Action.SignalGroup.class).stream().noneMatch(s -> s.signal() == Master.SIGTERM), "nobody is stopped");
+        assertTrue(of(died, Action.SignalGroup.class).stream().noneMatch(s -> s.signal() == Signal.TERM), "nobody is stopped");
         assertTrue(of(died, Action.Spawn.class).isEmpty(), "slot 2's old worker still holds it");
         assertTrue(of(h.tick(30_000), Action.SignalGroup.class).isEmpty());
         List<Long> serving = h.snapshot().workers().stream().map(WorkerView::workerId).toList();
@@ -412,11 +437,11 @@ class MasterTest {
         h.tick(0);
         h.tick(1_000);
         for (int round = 0; round < 3; round++) {
-            h.command(10 + round, new Event.SignalWorkers(null, Master.SIGKILL, "SIGKILL"));
+            h.command(10 + round, new Event.SignalWorkers(null, Signal.KILL));
             for (int slot = 1; slot <= 2; slot++) {
                 long id = h.workerInSlot(slot);
                 h.running.remove(id);
-                List<Action> exit = h.send(new Event.Exited(id, -1, Master.SIGKILL));
+                List<Action> exit = h.send(new Event.Exited(id, new WorkerExit.Killed(Signal.KILL, false)));
                 assertEquals(1, of(exit, Action.Spawn.class).size(), "restarted at once, round " + round);
                 assertTrue(of(exit, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.INFO
                         && l.message().contains("exited after the operator's SIGKILL")), exit.toString());
@@ -436,19 +461,19 @@ class MasterTest {
 
     @Test
     void theStopSignalIsUsedForResizeRestartAndQuitThenKill() {
-        Harness h = new Harness(NOTIFY.withStopSignal(Policy.SIGQUIT), 2);
+        Harness h = new Harness(NOTIFY.withStopSignal(Signal.QUIT), 2);
         h.tick(0);
         h.readyAll();
         List<Action> shrink = h.command(1, new Event.Resize(1));
-        assertEquals(List.of(Policy.SIGQUIT), stops(shrink).stream().map(Action.SignalGroup::signal).toList());
+        assertEquals(List.of(Signal.QUIT), stops(shrink).stream().map(Action.SignalGroup::signal).toList());
         h.exit(h.workerInSlot(2), 0);
         Action.Spawn fresh = of(h.command(2, new Event.Restart()), Action.Spawn.class).get(0);
         List<Action> ready = h.send(new Event.Ready(fresh.workerId()));
-        assertEquals(List.of(Policy.SIGQUIT), stops(ready).stream().map(Action.SignalGroup::signal).toList());
+        assertEquals(List.of(Signal.QUIT), stops(ready).stream().map(Action.SignalGroup::signal).toList());
         List<Action> quit = h.command(3, new Event.Quit());
-        assertTrue(stops(quit).stream().allMatch(s -> s.signal() == Policy.SIGQUIT), quit.toString());
+        assertTrue(stops(quit).stream().allMatch(s -> s.signal() == Signal.QUIT), quit.toString());
         List<Action> late = h.tick(5_000);
-        assertTrue(of(late, Action.SignalGroup.class).stream().allMatch(s -> s.signal() == Master.SIGKILL), late.toString());
+        assertTrue(of(late, Action.SignalGroup.class).stream().allMatch(s -> s.signal() == Signal.KILL), late.toString());
         assertFalse(of(late, Action.SignalGroup.class).isEmpty());
     }
 
@@ -510,7 +535,7 @@ class MasterTest {
 
     @Test
     void aHungWorkerGetsADumpThenTheStopSignalThenKillAndIsReplacedAtOnce() {
-        Harness h = new Harness(NOTIFY.withWatchdog(3_000, Policy.SIGQUIT), 2);
+        Harness h = new Harness(NOTIFY.withWatchdog(3_000, Signal.QUIT), 2);
         h.tick(0);
         h.readyAll();
         long hung = h.workerInSlot(1);
@@ -520,15 +545,15 @@ class MasterTest {
         h.tick(2_000);
         assertTrue(of(h.tick(999), Action.SignalProcess.class).isEmpty());
         List<Action> expiry = h.tick(1);
-        assertEquals(List.of(new Action.SignalProcess(hung, pid, Policy.SIGQUIT)), of(expiry, Action.SignalProcess.class));
+        assertEquals(List.of(new Action.SignalProcess(hung, pid, Signal.QUIT)), of(expiry, Action.SignalProcess.class));
         assertTrue(of(expiry, Action.SignalGroup.class).isEmpty(), "the dump gets time before the stop signal");
         assertEquals(h.now + 1_000, h.master.nextDeadline().getAsLong(), "the loop wakes for the stop signal, not before");
         assertEquals(List.of(1), of(expiry, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(), "replacement at once");
         h.send(new Event.Ready(of(expiry, Action.Spawn.class).get(0).workerId()));
         assertTrue(of(expiry, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
                 && l.message().contains("hung: no WATCHDOG=1 for 3000 ms")), expiry.toString());
-        assertEquals(List.of(new Action.SignalGroup(hung, pid, Master.SIGTERM)), stops(h.tick(1_000)));
-        assertEquals(List.of(new Action.SignalGroup(hung, pid, Master.SIGKILL)), of(h.tick(5_000), Action.SignalGroup.class));
+        assertEquals(List.of(new Action.SignalGroup(hung, pid, Signal.TERM)), stops(h.tick(1_000)));
+        assertEquals(List.of(new Action.SignalGroup(hung, pid, Signal.KILL)), of(h.tick(5_000), Action.SignalGroup.class));
         assertTrue(of(h.exit(hung, -1), Action.Spawn.class).isEmpty(), "already replaced");
         assertEquals(2, h.snapshot().workers().size());
     }
@@ -601,7 +626,7 @@ class MasterTest {
         long old = h.workerInSlot(1);
         Action.Spawn fresh = of(h.send(new Event.RecycleRequested(old)), Action.Spawn.class).get(0);
         List<Action> failed = h.exit(fresh.workerId(), 1);
-        assertTrue(of(failed, Action.SignalGroup.class).stream().noneMatch(s -> s.workerId() == old && s.signal() == Master.SIGTERM));
+        assertTrue(of(failed, Action.SignalGroup.class).stream().noneMatch(s -> s.workerId() == old && s.signal() == Signal.TERM));
         assertTrue(of(failed, Action.Log.class).stream().anyMatch(l -> l.message().contains("recycling failed, the old worker keeps serving")));
         assertEquals(List.of(old), h.snapshot().workers().stream().map(WorkerView::workerId).toList());
         assertEquals("", h.snapshot().workers().get(0).note());
@@ -618,7 +643,7 @@ class MasterTest {
 
     @Test
     void supervisionDeadlinesAreReportedSoTheLoopWakesForThem() {
-        Harness h = new Harness(NOTIFY.withProbation(5_000).withWatchdog(3_000, Policy.SIGQUIT), 1);
+        Harness h = new Harness(NOTIFY.withProbation(5_000).withWatchdog(3_000, Signal.QUIT), 1);
         h.tick(0);
         h.readyAll();
         assertEquals(Long.MAX_VALUE, h.master.nextSupervisionDeadline(), "nothing to wait for");

@@ -1,5 +1,8 @@
 package dev.clustermaster.os;
 
+import dev.clustermaster.core.Signal;
+import dev.clustermaster.core.WorkerExit;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,7 +26,7 @@ class ExitStatusTest {
         assertEquals(new ExitStatus(3, 0), ExitStatus.fromWaitStatus(3 << 8));
         assertEquals(new ExitStatus(255, 0), ExitStatus.fromWaitStatus(255 << 8));
         assertEquals(new ExitStatus(-1, 9), ExitStatus.fromWaitStatus(9));
-        assertEquals(new ExitStatus(-1, 11), ExitStatus.fromWaitStatus(0x80 | 11));  // core dumped
+        assertEquals(new ExitStatus(-1, 11, true), ExitStatus.fromWaitStatus(0x80 | 11));
         assertThrows(IllegalArgumentException.class, () -> ExitStatus.fromWaitStatus((19 << 8) | 0x7f));  // stopped
         assertThrows(IllegalArgumentException.class, () -> ExitStatus.fromWaitStatus(0xffff));  // continued
     }
@@ -44,6 +47,16 @@ class ExitStatusTest {
         assertTrue(ExitStatus.UNKNOWN.unknown());
         assertFalse(ExitStatus.UNKNOWN.success());
         assertEquals("unknown status", ExitStatus.UNKNOWN.describe());
+        assertEquals("killed by SIGSEGV (core dumped)", ExitStatus.fromWaitStatus(0x80 | 11).describe());
+    }
+
+    @Test
+    void theCoreGetsTheStatusTyped() {
+        assertEquals(new WorkerExit.Code(3), ExitStatus.fromWaitStatus(3 << 8).toWorkerExit());
+        assertEquals(new WorkerExit.Killed(Signal.KILL, false), ExitStatus.fromWaitStatus(9).toWorkerExit());
+        assertEquals(new WorkerExit.Killed(Signal.SEGV, true), ExitStatus.fromWaitStatus(0x80 | 11).toWorkerExit());
+        assertEquals(new WorkerExit.Killed(Signal.RTMIN_PLUS_2, false), ExitStatus.fromWaitStatus(36).toWorkerExit());
+        assertEquals(WorkerExit.UNKNOWN, ExitStatus.UNKNOWN.toWorkerExit());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.clustermaster.os;
 
+import dev.clustermaster.core.Signal;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -33,7 +35,7 @@ class SignalsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Signals.number(s), s);
             assertEquals("unknown signal: " + s, e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> Signals.number(null));
+        assertThrows(IllegalArgumentException.class, () -> Signals.number((String) null));
     }
 
     @Test
@@ -49,5 +51,29 @@ class SignalsTest {
         for (int n = 1; n <= 31; n++) {
             assertEquals(n, Signals.number(Signals.name(n)));
         }
+    }
+
+    @Test
+    void theCoresNamesMapToLinuxNumbersBothWays() {
+        assertEquals(Signal.HUP, Signals.signal(1));
+        assertEquals(Signal.KILL, Signals.signal(9));
+        assertEquals(Signal.TERM, Signals.signal(15));
+        assertEquals(Signal.CHLD, Signals.signal(17));
+        assertEquals(Signal.TTIN, Signals.signal(21));
+        assertEquals(Signal.SYS, Signals.signal(31));
+        assertEquals(Signal.SIG32, Signals.signal(32));
+        assertEquals(Signal.RTMIN, Signals.signal(34));
+        assertEquals(Signal.RTMIN_PLUS_30, Signals.signal(64));
+        assertEquals(Signal.USR2, Signals.signal("sigusr2"));
+        assertEquals(Signal.RTMIN_PLUS_2, Signals.signal("RTMIN+2"));
+        assertEquals(Signal.RTMIN_PLUS_29, Signals.signal("RTMAX-1"));
+        for (int n = 1; n <= 64; n++) {
+            assertEquals(n, Signals.number(Signals.signal(n)));
+            assertEquals(n, Signals.number(Signals.signal(n).label()), Signals.signal(n).label());
+        }
+        for (int bad : new int[] {0, -1, 65}) {
+            assertEquals("unknown signal: " + bad, assertThrows(IllegalArgumentException.class, () -> Signals.signal(bad)).getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Signals.signal("0"), "0 is no signal to send");
     }
 }
