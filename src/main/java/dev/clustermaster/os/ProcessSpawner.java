@@ -39,6 +39,11 @@ public final class ProcessSpawner {
         this.useCloseFrom = useCloseFrom;
     }
 
+    /** Starts a worker as {@code options} say: trampolines, environment, descriptors. */
+    public int spawn(LaunchOptions options) throws SpawnException {
+        return spawn(options.argv(), options.env(), options.fds());
+    }
+
     /**
      * Spawns argv (argv[0] searched in PATH of the master).
      * @param env the child's complete environment; null means inherit the master's
@@ -46,22 +51,8 @@ public final class ProcessSpawner {
      * @return the child's pid (also its process group id)
      */
     public int spawn(List<String> argv, Map<String, String> env, Map<Integer, Integer> childFds) throws SpawnException {
-        if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
-            throw new SpawnException("cannot spawn: empty argv", 0);
-        }
-        String cmd = argv.get(0);
-        if (argv.stream().anyMatch(a -> a == null || a.indexOf('\0') >= 0)
-                || (env != null && env.entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null
-                        || e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0
-                        || (e.getKey() + e.getValue()).indexOf('\0') >= 0))) {
-            throw new SpawnException("cannot spawn " + cmd + ": null, NUL byte or bad name in argv/env", 0);
-        }
-        Map<Integer, Integer> fds = new TreeMap<>(childFds == null ? Map.of() : childFds);
-        for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
-            if (e.getKey() == null || e.getKey() < 0 || e.getValue() == null || e.getValue() < 0) {
-                throw new SpawnException("cannot spawn " + cmd + ": bad fd mapping " + e, 0);
-            }
-        }
+        String cmd = validate(argv, env, childFds);
+        TreeMap<Integer, Integer> fds = new TreeMap<>(childFds == null ? Map.of() : childFds);
         Libc.Api c = Libc.api();
         List<Object> keepAlive = new ArrayList<>();
         List<Integer> temps = new ArrayList<>();
@@ -70,7 +61,7 @@ public final class ProcessSpawner {
         boolean faInit = false;
         boolean attrInit = false;
         try {
-            int maxTarget = fds.isEmpty() ? 2 : Math.max(2, ((TreeMap<Integer, Integer>) fds).lastKey());
+            int maxTarget = fds.isEmpty() ? 2 : Math.max(2, fds.lastKey());
             // Copy every source above all targets first: makes permutations (3->5, 5->3) and target == source safe,
             // because each dup2 then has src != dst and therefore clears FD_CLOEXEC on the target.
             for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
@@ -84,36 +75,10 @@ public final class ProcessSpawner {
             }
             check(cmd, c.posix_spawn_file_actions_init(fa));
             faInit = true;
-            int i = 0;
-            for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
-                check(cmd, c.posix_spawn_file_actions_adddup2(fa, temps.get(i++), e.getKey()));
-            }
-            boolean closeFrom = useCloseFrom && closeFromSupported();
-            int closeTo = closeFrom ? maxTarget : fallbackCloseEnd();
-            for (int fd = 3; fd <= closeTo; fd++) {
-                if (!fds.containsKey(fd)) {
-                    check(cmd, c.posix_spawn_file_actions_addclose(fa, fd));
-                }
-            }
-            if (closeFrom) {
-                check(cmd, c.posix_spawn_file_actions_addclosefrom_np(fa, maxTarget + 1));
-            }
-
+            addFileActions(cmd, fa, fds, temps, maxTarget);
             check(cmd, c.posix_spawnattr_init(attr));
             attrInit = true;
-            Pointer emptySet = Libc.alloc(Libc.SIGSET_SIZE);
-            Pointer fullSet = Libc.alloc(Libc.SIGSET_SIZE);
-            keepAlive.add(emptySet);
-            keepAlive.add(fullSet);
-            c.sigemptyset(emptySet);
-            // Not sigfillset: it leaves out glibc's internal signals 32/33, which glibc's spawn helper then sets
-            // to SIG_IGN in the child, and ignored dispositions survive exec. Listing them resets them too.
-            fullSet.putLong(0, ~((1L << (Signals.SIGKILL - 1)) | (1L << (Signals.SIGSTOP - 1))));
-            check(cmd, c.posix_spawnattr_setsigmask(attr, emptySet));
-            check(cmd, c.posix_spawnattr_setsigdefault(attr, fullSet));
-            check(cmd, c.posix_spawnattr_setpgroup(attr, 0));
-            check(cmd, c.posix_spawnattr_setflags(attr, (short) (Libc.POSIX_SPAWN_SETPGROUP
-                    | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF)));
+            setAttributes(cmd, attr, keepAlive);
 
             Pointer argvPtr = stringArray(argv, keepAlive);
             Pointer envPtr = stringArray(envList(env), keepAlive);
@@ -139,6 +104,64 @@ public final class ProcessSpawner {
             Reference.reachabilityFence(fa);
             Reference.reachabilityFence(attr);
         }
+    }
+
+    /** argv[0], once argv, env and the fd map are fit to reach exec. */
+    private static String validate(List<String> argv, Map<String, String> env, Map<Integer, Integer> fds) throws SpawnException {
+        if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isEmpty()) {
+            throw new SpawnException("cannot spawn: empty argv", 0);
+        }
+        String cmd = argv.get(0);
+        if (argv.stream().anyMatch(a -> a == null || a.indexOf('\0') >= 0)
+                || (env != null && env.entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null
+                        || e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0
+                        || (e.getKey() + e.getValue()).indexOf('\0') >= 0))) {
+            throw new SpawnException("cannot spawn " + cmd + ": null, NUL byte or bad name in argv/env", 0);
+        }
+        for (Map.Entry<Integer, Integer> e : (fds == null ? Map.<Integer, Integer>of() : fds).entrySet()) {
+            if (e.getKey() == null || e.getKey() < 0 || e.getValue() == null || e.getValue() < 0) {
+                throw new SpawnException("cannot spawn " + cmd + ": bad fd mapping " + e, 0);
+            }
+        }
+        return cmd;
+    }
+
+    /** The child gets temps at their targets and nothing else above fd 2. */
+    private void addFileActions(String cmd, Pointer fa, TreeMap<Integer, Integer> fds, List<Integer> temps, int maxTarget)
+            throws SpawnException {
+        Libc.Api c = Libc.api();
+        int i = 0;
+        for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
+            check(cmd, c.posix_spawn_file_actions_adddup2(fa, temps.get(i++), e.getKey()));
+        }
+        boolean closeFrom = useCloseFrom && closeFromSupported();
+        int closeTo = closeFrom ? maxTarget : fallbackCloseEnd();
+        for (int fd = 3; fd <= closeTo; fd++) {
+            if (!fds.containsKey(fd)) {
+                check(cmd, c.posix_spawn_file_actions_addclose(fa, fd));
+            }
+        }
+        if (closeFrom) {
+            check(cmd, c.posix_spawn_file_actions_addclosefrom_np(fa, maxTarget + 1));
+        }
+    }
+
+    /** Its own process group, an empty signal mask, every disposition back to default. */
+    private static void setAttributes(String cmd, Pointer attr, List<Object> keepAlive) throws SpawnException {
+        Libc.Api c = Libc.api();
+        Pointer emptySet = Libc.alloc(Libc.SIGSET_SIZE);
+        Pointer fullSet = Libc.alloc(Libc.SIGSET_SIZE);
+        keepAlive.add(emptySet);
+        keepAlive.add(fullSet);
+        c.sigemptyset(emptySet);
+        // Not sigfillset: it leaves out glibc's internal signals 32/33, which glibc's spawn helper then sets
+        // to SIG_IGN in the child, and ignored dispositions survive exec. Listing them resets them too.
+        fullSet.putLong(0, ~((1L << (Signals.SIGKILL - 1)) | (1L << (Signals.SIGSTOP - 1))));
+        check(cmd, c.posix_spawnattr_setsigmask(attr, emptySet));
+        check(cmd, c.posix_spawnattr_setsigdefault(attr, fullSet));
+        check(cmd, c.posix_spawnattr_setpgroup(attr, 0));
+        check(cmd, c.posix_spawnattr_setflags(attr, (short) (Libc.POSIX_SPAWN_SETPGROUP
+                | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF)));
     }
 
     private static void check(String cmd, int rc) throws SpawnException {

@@ -3,6 +3,7 @@ package dev.clustermaster.runtime;
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.Readiness;
 import dev.clustermaster.os.Fds;
+import dev.clustermaster.os.LaunchOptions;
 import dev.clustermaster.os.LinePump;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.OrphanGuard;
@@ -18,7 +19,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,10 +36,6 @@ final class WorkerLauncher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
     private static final Logger output = LoggerFactory.getLogger("dev.clustermaster.worker.output");
     private static final int FIRST_LISTEN_FD = 3;
-    /** systemd's per-service variables describe the master, not its workers. */
-    private static final Set<String> MASTER_ONLY_ENV = Set.of("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-            "WATCHDOG_USEC", "WATCHDOG_PID", "CM_IPC_FD");
-    private static final String SETPRIV = "/usr/bin/setpriv";
 
     /** Called on the fd poller thread (or a probe's): implementations only parse and enqueue. */
     interface Callbacks {
@@ -81,7 +77,7 @@ final class WorkerLauncher implements AutoCloseable {
         this.workersDir = workersDir;
         this.masterPid = masterPid;
         this.callbacks = callbacks;
-        this.usePdeathsig = config.parentDeathSignal() && Files.isExecutable(Path.of(SETPRIV));
+        this.usePdeathsig = config.parentDeathSignal() && LaunchOptions.parentDeathSignalAvailable();
         this.listenEnv = ListenerSetup.workerEnv(config);
         this.devNull = Fds.openDevNullForReading();
         this.orphanGuard = config.parentDeathSignal() ? startOrphanGuard(spawner) : null;
@@ -130,7 +126,7 @@ final class WorkerLauncher implements AutoCloseable {
             }
             int pid;
             try {
-                pid = spawner.spawn(argv(), env, fds);
+                pid = spawner.spawn(launchOptions(env, fds));
             } catch (IOException | RuntimeException e) {
                 portsInUse.remove(port);
                 throw e;
@@ -272,33 +268,27 @@ final class WorkerLauncher implements AutoCloseable {
         return s == null || s.isBlank() ? null : s.trim();
     }
 
-    List<String> argv() {
-        List<String> argv = new ArrayList<>();
-        if (usePdeathsig) {
-            // the worker hears SIGTERM if the master dies, even by kill -9 (the flag survives exec)
-            argv.addAll(List.of(SETPRIV, "--pdeathsig", "TERM", "--"));
-        }
-        if (!sockets.isEmpty() && !config.javaWorker()) {
-            // sd_listen_fds() wants LISTEN_PID == its own pid, which only the child knows: a shell sets it, then execs
-            argv.addAll(List.of("/bin/sh", "-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"", "cluster-master-worker"));
-        }
-        argv.addAll(config.workerArgv());
-        return argv;
+    /**
+     * The worker's command ({@link Config#workerArgv}: a Java worker's JVM arguments come from there) with the os
+     * edge's trampolines: pdeathsig, and LISTEN_PID for a non-Java worker that inherits listeners.
+     */
+    LaunchOptions launchOptions(Map<String, String> env, Map<Integer, Integer> fds) {
+        return new LaunchOptions(config.workerArgv(), env, fds, usePdeathsig, !sockets.isEmpty() && !config.javaWorker());
     }
 
     Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd) {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
-        env.keySet().removeAll(MASTER_ONLY_ENV);
+        env.keySet().removeAll(LaunchOptions.MASTER_ONLY_ENV);
         // the master's own CM_* settings (CM_SIZE, CM_EXEC, ...) configure it, not its workers
         env.keySet().removeIf(WorkerLauncher::masterSetting);
         env.putAll(listenEnv);
         env.putAll(config.env());
-        env.put("CM_CHILD_ID", Integer.toString(slot));
-        env.put("CM_RESTART", Integer.toString(restarts));
-        env.put("CM_MASTER_PID", Integer.toString(masterPid));
-        env.put("CM_WORKER_ID", Long.toString(workerId));
-        env.put("NOTIFY_SOCKET", notifySocket.toString());
-        env.put("CM_IPC_FD", Integer.toString(ipcFd));
+        env.put(WorkerEnv.CHILD_ID, Integer.toString(slot));
+        env.put(WorkerEnv.RESTART, Integer.toString(restarts));
+        env.put(WorkerEnv.MASTER_PID, Integer.toString(masterPid));
+        env.put(WorkerEnv.WORKER_ID, Long.toString(workerId));
+        env.put(WorkerEnv.NOTIFY_SOCKET, notifySocket.toString());
+        env.put(WorkerEnv.IPC_FD, Integer.toString(ipcFd));
         long watchdogMillis = config.policy().watchdogMillis();
         if (watchdogMillis > 0) {
             env.put(WorkerEnv.WATCHDOG_USEC, Long.toString(watchdogMillis * 1_000));
@@ -308,8 +298,8 @@ final class WorkerLauncher implements AutoCloseable {
             env.put(WorkerEnv.LOG_LEVEL, level);
         }
         if (!sockets.isEmpty()) {
-            env.put("LISTEN_FDS", Integer.toString(sockets.size()));
-            env.put("LISTEN_FDNAMES", String.join(":", sockets.stream().map(InheritedSocket::name).toList()));
+            env.put(WorkerEnv.LISTEN_FDS, Integer.toString(sockets.size()));
+            env.put(WorkerEnv.LISTEN_FDNAMES, String.join(":", sockets.stream().map(InheritedSocket::name).toList()));
         }
         return env;
     }
