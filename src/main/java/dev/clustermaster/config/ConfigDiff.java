@@ -3,6 +3,7 @@ package dev.clustermaster.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.TreeSet;
 
 /** What a reload changes: what the rolling restart applies, and what only a restart of the master would. */
@@ -38,6 +39,14 @@ public final class ConfigDiff {
             out.add("silent " + now.silent());
         }
         return out;
+    }
+
+    /**
+     * The size a reload applies: the new config's, only when it differs from the last loaded one's. Else none, so an
+     * operator's runtime resize (resize, TTIN/TTOU) survives a reload that did not touch {@code size}.
+     */
+    public static OptionalInt sizeToApply(Config was, Config now) {
+        return was.size() == now.size() ? OptionalInt.empty() : OptionalInt.of(now.size());
     }
 
     /** Settings that a reload cannot change in a running master (they need systemctl restart): their keys. */

@@ -40,8 +40,11 @@ public sealed interface Event {
 
     record Restart() implements Request {}
 
-    /** A new configuration (reload): adopt its timing rules and size, then a rolling restart replaces every worker. */
-    record Reload(Policy policy, int size) implements Request {}
+    /**
+     * A new configuration (reload): adopt its timing rules, then a rolling restart replaces every worker. The size
+     * is adopted only when given (the config's size changed): else a size set at runtime (resize, TTIN) stays.
+     */
+    record Reload(Policy policy, java.util.OptionalInt size) implements Request {}
 
     record Quit() implements Request {}
 

@@ -289,12 +289,13 @@ public final class Master {
 
     /** A new configuration: its rules and size, then a rolling restart replaces every worker. */
     private void reload(long requestId, Event.Reload r) {
-        if (r.size() < 0 || r.size() > maxSize) {
-            reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + r.size());
+        int size = r.size().orElse(desired);   // none: the config's size is unchanged, a runtime resize stays
+        if (size < 0 || size > maxSize) {
+            reply(requestId, false, "size must be between 0 and " + maxSize + ", got " + size);
             return;
         }
         policy = r.policy();
-        resize(r.size());
+        resize(size);
         requestRestart(requestId);
     }
 

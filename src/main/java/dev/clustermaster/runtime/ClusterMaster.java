@@ -222,8 +222,13 @@ public final class ClusterMaster implements ControlApi {
         if (!ignored.isEmpty()) {
             log.warn("reload: {} changed, which applies only when the master restarts (systemctl restart)", String.join(", ", ignored));
         }
+        java.util.OptionalInt size = ConfigDiff.sizeToApply(previous, next);
+        if (size.isEmpty() && supervisor.snapshot().desiredSize() != next.size()) {
+            log.info("reload: keeping the size set at runtime ({}); the config's size={} is unchanged",
+                    supervisor.snapshot().desiredSize(), next.size());
+        }
         current = next;
-        return command(new Event.Reload(next.policy(), next.size()), () -> launcher.use(next))
+        return command(new Event.Reload(next.policy(), size), () -> launcher.use(next))
                 .thenApply(msg -> "reloaded: " + msg + note)
                 .whenComplete((msg, failure) -> {
                     if (failure != null && current == next) {

@@ -210,6 +210,22 @@ class MasterTest {
     }
 
     @Test
+    void aReloadKeepsARuntimeSizeUnlessItCarriesASize() {
+        Harness h = new Harness(GRACE, 2);
+        h.tick(0);
+        h.send(new Event.SignalReceived(Signal.TTIN));
+        h.command(1, new Event.Resize(4));
+        assertEquals(4, h.master.desiredSize());
+        h.command(2, new Event.Reload(GRACE, java.util.OptionalInt.empty()));
+        assertEquals(4, h.master.desiredSize(), "the config's size did not change: the operator's resize stays");
+        h.command(3, new Event.Reload(GRACE, java.util.OptionalInt.of(2)));
+        assertEquals(2, h.master.desiredSize(), "the config's size changed: it applies");
+        Action.Reply bad = of(h.command(4, new Event.Reload(GRACE, java.util.OptionalInt.of(65))), Action.Reply.class).get(0);
+        assertFalse(bad.ok());
+        assertEquals(2, h.master.desiredSize());
+    }
+
+    @Test
     void badResizeIsRefusedWithAClearMessage() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);

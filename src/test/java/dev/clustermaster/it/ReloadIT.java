@@ -100,4 +100,33 @@ class ReloadIT {
             assertEquals(0, ctl(socket, "status").exit());
         }
     }
+
+    /** An operator's runtime resize survives a reload that did not change size=; a changed size= applies. */
+    @Test
+    void aRuntimeResizeSurvivesAReloadThatLeavesTheConfigsSizeAlone() throws Exception {
+        Files.createDirectories(dir.resolve("out"));
+        Path conf = dir.resolve("app.conf");
+        Path socket = dir.resolve("cm.sock");
+        writeConf(conf, "size=2\nprobation=0\nenv.GREETING=one\n");
+        try (MasterProcess m = MasterProcess.start(dir, List.of(), "--config", conf.toString(), "--repl", socket.toString(),
+                "--runtime-dir", dir.resolve("run").toString(), "--no-signals")) {
+            m.waitForOutput("all 2 workers ready", T);
+            Run resize = ctl(socket, "resize", "3");
+            assertEquals(0, resize.exit(), resize.err());
+            Wait.value("3 worker processes", T, m::workers, w -> w.size() == 3);
+
+            writeConf(conf, "size=2\nprobation=0\nenv.GREETING=two\n");
+            Run reload = ctl(socket, "reload");
+            assertEquals(0, reload.exit(), reload.err() + m.output());
+            Wait.value("3 workers greeting 'two'", T, this::greetings, g -> g.equals(Map.of(1, "two", 2, "two", 3, "two")));
+            assertEquals("3", ctl(socket, "size").out().strip(), m.output());
+            assertTrue(m.output().contains("keeping the size set at runtime (3)"), m.output());
+
+            writeConf(conf, "size=1\nprobation=0\nenv.GREETING=two\n");
+            reload = ctl(socket, "reload");
+            assertEquals(0, reload.exit(), reload.err() + m.output());
+            Wait.value("1 worker process", T, m::workers, w -> w.size() == 1);
+            assertEquals("1", ctl(socket, "size").out().strip(), m.output());
+        }
+    }
 }
