@@ -1,6 +1,6 @@
 # The packaged unit with the shipped conf replaced: Type=notify start, control socket, journald, reload, stop, silent=true.
 # A worker that writes to stdout and stderr, plus one line with its own sd-daemon priority prefix
-# (what a Java worker using our logback.xml prints under JOURNAL_STREAM).
+# (what a Java worker using our logging setup prints under JOURNAL_STREAM).
 write_conf() { # $1 = marker, $2 = extra conf line
     in_ct sh -c 'cat > /etc/cluster-master/cluster-master.conf' <<EOF
 name=cluster-master

@@ -268,7 +268,7 @@ public class JournalAppender extends AppenderBase<ILoggingEvent> implements Appe
         return out.toByteArray();
     }
 
-    // --- the fallback appenders, nested in logback.xml as <appender-ref ref="STDOUT"/> ---
+    // --- the fallback appenders (LogSetup adds STDOUT; in a logback.xml, <appender-ref ref="STDOUT"/>) ---
 
     @Override
     public void addAppender(Appender<ILoggingEvent> newAppender) {
