@@ -29,7 +29,10 @@ import java.util.stream.Collectors;
  */
 public final class CommandTree {
 
-    private static final Logger log = LoggerFactory.getLogger(CommandTree.class);
+    /** Looked up on use, not at class load: ctl builds a tree only for its command names and starts no logging. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(CommandTree.class);
+    }
 
     private static final Pattern WHOLE_NUMBER = Pattern.compile("\\d{1,9}");
     private static final Pattern SIGNAL_NAME = Pattern.compile("(?i)(SIG)?[A-Z][A-Z0-9+\\-]{0,15}|\\d{1,2}");
@@ -130,7 +133,7 @@ public final class CommandTree {
         try {
             return command.handler().run(new Invocation(parsed, api, context));
         } catch (RuntimeException e) {
-            log.warn("control command {} failed", command.name(), e);
+            log().warn("control command {} failed", command.name(), e);
             return Reply.failed(command.name(), command.name() + " failed: " + e);
         }
     }
@@ -300,7 +303,7 @@ public final class CommandTree {
     private Reply debug(Invocation inv) {
         String message = String.join(" ", inv.command().args());
         // The log gets a bounded copy; a REPL user can paste a 64 KiB line.
-        log.info("debug: {}", message.length() <= 500 ? message : message.substring(0, 500) + "... (" + message.length() + " chars)");
+        log().info("debug: {}", message.length() <= 500 ? message : message.substring(0, 500) + "... (" + message.length() + " chars)");
         inv.context().broadcast("debug: " + message);
         return Reply.ok("debug", "debug: " + message, message);
     }
