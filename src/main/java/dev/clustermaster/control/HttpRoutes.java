@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Phase;
 import dev.clustermaster.os.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,7 +126,7 @@ final class HttpRoutes {
     private HttpResponse readiness() {
         ClusterSnapshot s = api.snapshot();
         String reason = null;
-        if (s.phase().equals("stopping")) {
+        if (s.phase() == Phase.STOPPING) {
             reason = "master is stopping";
         } else if (s.desiredSize() > 0 && s.readyCount() == 0) {
             reason = "no worker is ready yet";

@@ -73,7 +73,7 @@ public final class StatusReport {
 
     public String toTable() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "master pid %d, %s, %d/%d ready", snapshot.masterPid(), snapshot.phase(),
+        out.append(String.format(Locale.ROOT, "master pid %d, %s, %d/%d ready", snapshot.masterPid(), snapshot.phase().label(),
                 snapshot.readyCount(), snapshot.desiredSize()));
         if (!snapshot.restartProgress().isEmpty()) {
             out.append(", ").append(snapshot.restartProgress());
@@ -100,7 +100,7 @@ public final class StatusReport {
     public Map<String, Object> toMap() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("masterPid", snapshot.masterPid());
-        out.put("phase", snapshot.phase());
+        out.put("phase", snapshot.phase().label());
         out.put("desired", snapshot.desiredSize());
         out.put("ready", snapshot.readyCount());
         out.put("restartProgress", snapshot.restartProgress());

@@ -18,8 +18,8 @@ public sealed interface Action {
     /** A worker is gone for good: release what the runtime holds for it (channels, sockets). */
     record Forget(long workerId) implements Action {}
 
-    /** Send a state to systemd (sd_notify). {@code reloading} asks the runtime to add MONOTONIC_USEC. */
-    record Notify(String state, boolean reloading) implements Action {}
+    /** Tell systemd how the master is doing (sd_notify). */
+    record Notify(Notice notice) implements Action {}
 
     record Log(Level level, String message) implements Action {}
 

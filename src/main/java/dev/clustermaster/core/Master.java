@@ -362,7 +362,7 @@ public final class Master {
             return;
         }
         restart = new RollingRestart(desired, requestIds);
-        out.add(new Action.Notify("RELOADING=1\nEXTEND_TIMEOUT_USEC=" + policy.restartBudgetMillis(desired) * 1_000, true));
+        out.add(new Action.Notify(new Notice.Reloading(policy.restartBudgetMillis(desired))));
         log(Level.INFO, "rolling restart of " + desired + " workers, " + policy.surge() + " at a time");
     }
 
@@ -387,7 +387,7 @@ public final class Master {
             for (long id : ids) {
                 reply(id, true, "restarted " + total + " workers");
             }
-            out.add(new Action.Notify("READY=1", false));
+            out.add(new Action.Notify(new Notice.Ready()));
             startPendingRestart();
         }
     }
@@ -410,7 +410,7 @@ public final class Master {
         for (long id : ids) {
             reply(id, false, "restart failed: " + reason);
         }
-        out.add(new Action.Notify("READY=1", false));
+        out.add(new Action.Notify(new Notice.Ready()));
         if (pendingRestart != null) {
             for (long id : pendingRestart) {
                 reply(id, false, "restart failed: " + reason);
@@ -435,8 +435,7 @@ public final class Master {
         quitting = mode;
         boolean hard = mode == Quitting.HARD;
         if (first) {
-            long extendUsec = (policy.stopTimeoutMillis() + 5_000) * 1_000;
-            out.add(new Action.Notify("STOPPING=1\nEXTEND_TIMEOUT_USEC=" + extendUsec, false));
+            out.add(new Action.Notify(new Notice.Stopping(policy.stopTimeoutMillis() + 5_000)));
         }
         log(hard ? Level.WARN : Level.INFO, (hard ? "hard quit: killing " : "graceful quit: stopping ") + workers.size() + " workers");
         if (restart != null) {
@@ -647,7 +646,7 @@ public final class Master {
         if (!announcedReady && readySlots() >= desired) {
             announcedReady = true;
             log(Level.INFO, "all " + desired + " workers ready");
-            out.add(new Action.Notify("READY=1", false));
+            out.add(new Action.Notify(new Notice.Ready()));
         }
     }
 
@@ -655,7 +654,7 @@ public final class Master {
         String status = statusLine();
         if (!status.equals(lastStatus)) {
             lastStatus = status;
-            out.add(new Action.Notify("STATUS=" + status, false));
+            out.add(new Action.Notify(new Notice.Status(status)));
         }
     }
 
@@ -921,7 +920,8 @@ public final class Master {
                 .sorted(Comparator.comparingInt((Worker w) -> w.slot).thenComparingLong(w -> w.id))
                 .map(w -> w.view(nowMillis, wallNowMillis))
                 .toList();
-        String phase = quitting != Quitting.NO ? "stopping" : restart != null ? "restarting" : announcedReady ? "running" : "starting";
+        Phase phase = quitting != Quitting.NO ? Phase.STOPPING : restart != null ? Phase.RESTARTING
+                : announcedReady ? Phase.RUNNING : Phase.STARTING;
         return new ClusterSnapshot(masterPid, desired, phase, views, restart == null ? "" : restart.progress(), failingSlots(),
                 recycled);
     }

@@ -12,6 +12,7 @@ import dev.clustermaster.core.Event;
 import dev.clustermaster.core.Master;
 import dev.clustermaster.core.Signal;
 import dev.clustermaster.core.WorkerView;
+import dev.clustermaster.os.NotifyMessages;
 import dev.clustermaster.os.Posix;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.SdNotify;
@@ -521,19 +522,8 @@ public final class ClusterMaster implements ControlApi {
 
         @Override
         public void notify(long workerId, Map<String, String> message) {
-            // sd_notify keys a worker may send; anything else is ignored, as systemd does
-            String status = message.get("STATUS");
-            if (status != null) {
-                loop.submit(() -> supervisor.dispatch(new Event.WorkerStatus(workerId, status)));
-            }
-            if ("1".equals(message.get("READY"))) {
-                ready(workerId);
-            }
-            if ("1".equals(message.get("WATCHDOG"))) {
-                loop.submit(() -> supervisor.dispatch(new Event.WatchdogPing(workerId)));
-            }
-            if ("1".equals(message.get("RECYCLE"))) {
-                loop.submit(() -> supervisor.dispatch(new Event.RecycleRequested(workerId)));
+            for (Event e : NotifyMessages.events(workerId, message)) {
+                loop.submit(() -> supervisor.dispatch(e));
             }
         }
 

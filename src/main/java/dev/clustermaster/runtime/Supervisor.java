@@ -6,6 +6,7 @@ import dev.clustermaster.core.Event;
 import dev.clustermaster.core.Master;
 import dev.clustermaster.os.ExitStatus;
 import dev.clustermaster.os.Monotonic;
+import dev.clustermaster.os.NotifyMessages;
 import dev.clustermaster.os.ProcStats;
 import dev.clustermaster.os.ProcessGroups;
 import dev.clustermaster.os.Reaper;
@@ -176,7 +177,7 @@ final class Supervisor {
                 h.close();
             }
         } else if (action instanceof Action.Notify n) {
-            sdNotify.send(n.reloading() ? n.state() + "\nMONOTONIC_USEC=" + Monotonic.nowMicros() : n.state());
+            sdNotify.send(NotifyMessages.text(n.notice(), Monotonic.nowMicros()));
         } else if (action instanceof Action.Log l) {
             switch (l.level()) {
                 case DEBUG -> log.debug(l.message());

@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Phase;
 import dev.clustermaster.core.WorkerState;
 import dev.clustermaster.core.WorkerView;
 
@@ -22,7 +23,7 @@ final class FakeControlApi implements ControlApi {
 
     FakeControlApi() {
         long now = System.currentTimeMillis();
-        snapshot = new ClusterSnapshot(100, 2, "running", List.of(
+        snapshot = new ClusterSnapshot(100, 2, Phase.RUNNING, List.of(
                 new WorkerView(1, 0, 0, 4242, WorkerState.READY, now - 65_000, "42 requests", ""),
                 new WorkerView(2, 1, 3, 4343, WorkerState.STARTING, now - 5_000)),
                 "", List.of());

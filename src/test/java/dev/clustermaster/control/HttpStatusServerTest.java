@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Phase;
 import dev.clustermaster.core.WorkerState;
 import dev.clustermaster.core.WorkerView;
 import dev.clustermaster.os.Users;
@@ -103,12 +104,12 @@ class HttpStatusServerTest {
         assertEquals(200, request("GET", "/healthz").statusCode());
         assertEquals(200, request("GET", "/readyz").statusCode());
         long now = System.currentTimeMillis();
-        api.snapshot = new ClusterSnapshot(100, 2, "starting",
+        api.snapshot = new ClusterSnapshot(100, 2, Phase.STARTING,
                 List.of(new WorkerView(1, 0, 0, 4242, WorkerState.STARTING, now)), "", List.of());
         HttpResponse<String> notReady = request("GET", "/readyz");
         assertEquals(503, notReady.statusCode());
         assertTrue(notReady.body().contains("no worker is ready yet"));
-        api.snapshot = new ClusterSnapshot(100, 2, "stopping", List.of(), "", List.of());
+        api.snapshot = new ClusterSnapshot(100, 2, Phase.STOPPING, List.of(), "", List.of());
         assertEquals(503, request("GET", "/readyz").statusCode());
         assertEquals(200, request("GET", "/healthz").statusCode());
     }

@@ -92,8 +92,8 @@ final class Harness {
         return actions.stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
     }
 
-    static List<String> notifications(List<Action> actions) {
-        return of(actions, Action.Notify.class).stream().map(Action.Notify::state).collect(Collectors.toList());
+    static List<Notice> notifications(List<Action> actions) {
+        return of(actions, Action.Notify.class).stream().map(Action.Notify::notice).collect(Collectors.toList());
     }
 
     long workerInSlot(int slot) {

@@ -8,6 +8,7 @@ import static dev.clustermaster.core.Harness.notifications;
 import static dev.clustermaster.core.Harness.of;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MasterTest {
@@ -23,19 +24,19 @@ class MasterTest {
         List<Action.Spawn> spawns = of(actions, Action.Spawn.class);
         assertEquals(List.of(1, 2, 3), spawns.stream().map(Action.Spawn::slot).toList());
         assertTrue(spawns.stream().allMatch(s -> s.restarts() == 0));
-        assertEquals("starting", h.snapshot().phase());
+        assertEquals(Phase.STARTING, h.snapshot().phase());
     }
 
     @Test
     void graceModeAnnouncesReadyOnceWhenAllSlotsServe() {
         Harness h = new Harness(GRACE, 2);
         h.tick(0);
-        assertFalse(notifications(h.tick(999)).contains("READY=1"));
-        List<String> n = notifications(h.tick(1));
-        assertTrue(n.contains("READY=1"), n.toString());
-        assertTrue(n.contains("STATUS=2/2 ready"), n.toString());
-        assertFalse(notifications(h.tick(1_000)).contains("READY=1"), "READY=1 is sent once");
-        assertEquals("running", h.snapshot().phase());
+        assertFalse(notifications(h.tick(999)).contains(new Notice.Ready()));
+        List<Notice> n = notifications(h.tick(1));
+        assertTrue(n.contains(new Notice.Ready()), n.toString());
+        assertTrue(n.contains(new Notice.Status("2/2 ready")), n.toString());
+        assertFalse(notifications(h.tick(1_000)).contains(new Notice.Ready()), "READY=1 is sent once");
+        assertEquals(Phase.RUNNING, h.snapshot().phase());
         assertTrue(h.master.healthy());
     }
 
@@ -117,13 +118,13 @@ class MasterTest {
         long old2 = h.workerInSlot(2);
 
         List<Action> start = h.command(7, new Event.Restart());
-        assertTrue(of(start, Action.Notify.class).stream().anyMatch(n -> n.state().startsWith("RELOADING=1\nEXTEND_TIMEOUT_USEC=") && n.reloading()));
+        assertTrue(notifications(start).contains(new Notice.Reloading(NOTIFY.restartBudgetMillis(2))), start.toString());
         List<Action.Spawn> spawns = of(start, Action.Spawn.class);
         assertEquals(1, spawns.size(), "surge 1: one slot at a time");
         assertEquals(1, spawns.get(0).slot());
         assertEquals(1, spawns.get(0).restarts());
         assertTrue(of(start, Action.SignalGroup.class).isEmpty(), "old worker keeps serving until the new one is ready");
-        assertEquals("restarting", h.snapshot().phase());
+        assertEquals(Phase.RESTARTING, h.snapshot().phase());
 
         List<Action> ready1 = h.send(new Event.Ready(spawns.get(0).workerId()));
         assertEquals(old1, of(ready1, Action.SignalGroup.class).get(0).workerId(), "old slot-1 worker stopped");
@@ -134,10 +135,10 @@ class MasterTest {
         List<Action> ready2 = h.send(new Event.Ready(next.get(0).workerId()));
         assertEquals(old2, of(ready2, Action.SignalGroup.class).get(0).workerId());
         assertTrue(ready2.contains(new Action.Reply(7, true, "restarted 2 workers")));
-        assertTrue(notifications(ready2).contains("READY=1"), "systemd hears the reload is over");
+        assertTrue(notifications(ready2).contains(new Notice.Ready()), "systemd hears the reload is over");
         h.obeySignals(ready2);
         assertEquals(2, h.snapshot().readyCount());
-        assertEquals("running", h.snapshot().phase());
+        assertEquals(Phase.RUNNING, h.snapshot().phase());
     }
 
     @Test
@@ -167,18 +168,18 @@ class MasterTest {
             h.obeySignals(h.send(new Event.SignalReceived(Signal.HUP)));
             h.now += 20;
         }
-        for (int i = 0; i < 20 && !h.snapshot().phase().equals("running"); i++) {
+        for (int i = 0; i < 20 && h.snapshot().phase() != Phase.RUNNING; i++) {
             int before = h.all.size();
             h.readyAll();
             h.obeySignals(List.copyOf(h.all.subList(before, h.all.size())));
             h.obeySignals(h.tick(10));
         }
         ClusterSnapshot s = h.snapshot();
-        assertEquals("running", s.phase());
+        assertEquals(Phase.RUNNING, s.phase());
         assertEquals(3, s.workers().size(), s.workers().toString());
         assertEquals(3, s.readyCount());
         assertEquals(List.of(1, 2, 3), s.workers().stream().map(WorkerView::slot).toList());
-        long passes = of(h.all, Action.Notify.class).stream().filter(Action.Notify::reloading).count();
+        long passes = notifications(h.all).stream().filter(n -> n instanceof Notice.Reloading).count();
         assertEquals(2, passes, "hangups during a restart coalesce into one more pass");
     }
 
@@ -241,7 +242,7 @@ class MasterTest {
         h.tick(0);
         h.tick(1_000);
         List<Action> quit = h.send(new Event.SignalReceived(Signal.TERM));
-        assertTrue(notifications(quit).stream().anyMatch(n -> n.startsWith("STOPPING=1\nEXTEND_TIMEOUT_USEC=")));
+        assertTrue(notifications(quit).contains(new Notice.Stopping(5_000 + 5_000)), quit.toString());
         assertEquals(2, of(quit, Action.SignalGroup.class).stream().filter(s -> s.signal() == Signal.TERM).count());
         h.exit(h.workerInSlot(1), 0);                       // one drains in time
         List<Action> late = h.tick(5_000);
@@ -441,7 +442,7 @@ class MasterTest {
         assertTrue(of(h.tick(30_000), Action.SignalGroup.class).isEmpty());
         List<Long> serving = h.snapshot().workers().stream().map(WorkerView::workerId).toList();
         assertEquals(List.of(new1.workerId(), old.get(1), old.get(2)), serving);
-        assertEquals("running", h.snapshot().phase());
+        assertEquals(Phase.RUNNING, h.snapshot().phase());
         assertTrue(h.snapshot().workers().stream().allMatch(w -> w.note().isEmpty()), h.snapshot().workers().toString());
     }
 
@@ -515,7 +516,7 @@ class MasterTest {
         crashAll(h, 20, 1);
         assertEquals(List.of(1), h.snapshot().failingSlots());
         assertTrue(h.all.stream().noneMatch(a -> a instanceof Action.ExitMaster));
-        assertFalse(h.snapshot().phase().equals("stopping"));
+        assertNotEquals(Phase.STOPPING, h.snapshot().phase());
     }
 
     @Test
@@ -529,7 +530,7 @@ class MasterTest {
         List<Action> last = h.exit(h.workerInSlot(2), 3);
         assertTrue(of(last, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
                 && l.message().startsWith("crash loop: every slot (1..2) failed 3 times in a row")), last.toString());
-        assertEquals("stopping", h.snapshot().phase());
+        assertEquals(Phase.STOPPING, h.snapshot().phase());
         h.obeySignals(last);
         h.obeySignals(h.tick(5_000));
         assertTrue(h.all.contains(new Action.ExitMaster(Policy.CrashLoop.EXIT_CODE)), h.all.toString());
