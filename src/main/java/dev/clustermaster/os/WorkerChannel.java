@@ -1,9 +1,9 @@
 package dev.clustermaster.os;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * Line-based master<->worker IPC over socketpair(AF_UNIX, SOCK_STREAM). Both ends are close-on-exec; the child end
  * reaches the worker only through the spawn fd map.
  */
-public final class WorkerChannel implements Closeable {
+public final class WorkerChannel implements WorkerIpc {
     private static final Logger log = LoggerFactory.getLogger(WorkerChannel.class);
 
     /** A worker sending a longer line is broken or hostile: the channel is closed. */
@@ -64,6 +64,11 @@ public final class WorkerChannel implements Closeable {
             }
             return childFd;
         }
+    }
+
+    @Override
+    public Map<Integer, Integer> childFds(int firstFd) {
+        return Map.of(firstFd, childFd());
     }
 
     /** Drops the master's copy of the worker's end, so the worker exiting gives the reader EOF. */

@@ -265,7 +265,7 @@ public final class ClusterMaster implements ControlApi {
     /** Sends a message to every Java worker (delivered to its ClusterWorker.onMessage handler). */
     public CompletableFuture<Integer> broadcast(String message) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
-        loop.submit(() -> f.complete(supervisor.broadcast(new IpcFrame(IpcFrame.MSG, 0, message))));
+        loop.submit(() -> f.complete(supervisor.broadcast(new IpcFrame(IpcFrame.Kind.MSG, 0, message))));
         return f;
     }
 
@@ -336,7 +336,7 @@ public final class ClusterMaster implements ControlApi {
         CompletableFuture<String> f = new CompletableFuture<>();
         loop.submit(() -> {
             launcher.logLevel(upper);
-            int n = supervisor.broadcast(new IpcFrame(IpcFrame.LOGLEVEL, 0, upper));
+            int n = supervisor.broadcast(new IpcFrame(IpcFrame.Kind.LOGLEVEL, 0, upper));
             f.complete("log level " + upper.toLowerCase(Locale.ROOT) + " (master and " + n + " workers)");
         });
         return f;
@@ -536,8 +536,14 @@ public final class ClusterMaster implements ControlApi {
                 log.warn("worker {}: {}", workerId, e.getMessage());
                 return;
             }
-            if (IpcFrame.MSG.equals(frame.verb()) && !messages.isShutdown()) {
-                messages.execute(() -> onWorkerMessage(workerId, frame));
+            switch (frame.kind()) {
+                case MSG -> {
+                    if (!messages.isShutdown()) {
+                        messages.execute(() -> onWorkerMessage(workerId, frame));
+                    }
+                }
+                case NOTIFY -> notify(workerId, SdNotify.parse(frame.payload()));
+                default -> log.debug("worker {}: ignoring IPC frame {}", workerId, frame.kind());
             }
         }
 
@@ -556,7 +562,7 @@ public final class ClusterMaster implements ControlApi {
                 log.info("message from worker {}: {}", info.slot(), frame.payload());
             }
             if (frame.id() != 0) {
-                String reply = new IpcFrame(IpcFrame.REPLY, frame.id(), answer == null ? "" : answer).encode();
+                String reply = new IpcFrame(IpcFrame.Kind.REPLY, frame.id(), answer == null ? "" : answer).encode();
                 loop.submit(() -> supervisor.reply(workerId, reply));
             }
         }

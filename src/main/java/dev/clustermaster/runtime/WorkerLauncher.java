@@ -10,6 +10,8 @@ import dev.clustermaster.os.OrphanGuard;
 import dev.clustermaster.os.Pipe;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.WorkerChannel;
+import dev.clustermaster.os.WorkerIpc;
+import dev.clustermaster.os.WorkerPipes;
 import dev.clustermaster.worker.WorkerEnv;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,17 +97,18 @@ final class WorkerLauncher implements AutoCloseable {
         }
         NotifyListener notify = NotifyListener.bind(workersDir.resolve("w" + workerId + ".notify"),
                 msg -> callbacks.notify(workerId, msg));
-        WorkerChannel channel = null;
+        WorkerIpc channel = null;
         Pipe out = null;
         Pipe err = null;
         try {
-            channel = WorkerChannel.open();
+            // a JVM cannot use a socket by fd number with the JDK alone, but it can reopen pipes: no jnr in workers
+            channel = config.javaWorker() ? WorkerPipes.open() : WorkerChannel.open();
             Map<Integer, Integer> fds = new LinkedHashMap<>();
             for (int i = 0; i < sockets.size(); i++) {
                 fds.put(FIRST_LISTEN_FD + i, sockets.get(i).fd());
             }
             int ipcFd = FIRST_LISTEN_FD + sockets.size();
-            fds.put(ipcFd, channel.childFd());
+            fds.putAll(channel.childFds(ipcFd));
             if (config.javaWorker() && !sockets.isEmpty()) {
                 // fd 0 is where System.inheritedChannel() looks
                 fds.put(0, sockets.get(0).fd());
@@ -119,7 +122,7 @@ final class WorkerLauncher implements AutoCloseable {
                 fds.put(1, out.writeFd());
                 fds.put(2, err.writeFd());
             }
-            Map<String, String> env = environment(workerId, slot, restarts, notify.path(), ipcFd);
+            Map<String, String> env = environment(workerId, slot, restarts, notify.path(), ipcFd, config.javaWorker());
             Integer port = config.portBase() == null ? null : reservePort();
             if (port != null) {
                 env.put("PORT", port.toString());
@@ -141,7 +144,7 @@ final class WorkerLauncher implements AutoCloseable {
                 pump(err, slot, pid, "err", true, readyLine);
             }
             AutoCloseable probe = startProbe(workerId, env);
-            WorkerChannel ch = channel;
+            WorkerIpc ch = channel;
             ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
                     () -> callbacks.ipcClosed(workerId));
             AtomicBoolean released = new AtomicBoolean();
@@ -276,7 +279,7 @@ final class WorkerLauncher implements AutoCloseable {
         return new LaunchOptions(config.workerArgv(), env, fds, usePdeathsig, !sockets.isEmpty() && !config.javaWorker());
     }
 
-    Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd) {
+    Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd, boolean ipcPipes) {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.keySet().removeAll(LaunchOptions.MASTER_ONLY_ENV);
         // the master's own CM_* settings (CM_SIZE, CM_EXEC, ...) configure it, not its workers
@@ -288,7 +291,12 @@ final class WorkerLauncher implements AutoCloseable {
         env.put(WorkerEnv.MASTER_PID, Integer.toString(masterPid));
         env.put(WorkerEnv.WORKER_ID, Long.toString(workerId));
         env.put(WorkerEnv.NOTIFY_SOCKET, notifySocket.toString());
-        env.put(WorkerEnv.IPC_FD, Integer.toString(ipcFd));
+        if (ipcPipes) {
+            env.put(WorkerEnv.IPC_IN_FD, Integer.toString(ipcFd));
+            env.put(WorkerEnv.IPC_OUT_FD, Integer.toString(ipcFd + 1));
+        } else {
+            env.put(WorkerEnv.IPC_FD, Integer.toString(ipcFd));
+        }
         long watchdogMillis = config.policy().watchdogMillis();
         if (watchdogMillis > 0) {
             env.put(WorkerEnv.WATCHDOG_USEC, Long.toString(watchdogMillis * 1_000));

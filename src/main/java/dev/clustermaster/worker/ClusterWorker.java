@@ -15,8 +15,11 @@ import java.util.function.Function;
  * What a worker's code may ask of its cluster-master. Every call is harmless outside a master:
  * {@link #id()} is 0, {@link #ready()} does nothing, {@link #send} fails its future.
  *
- * <p>Uses only the JDK. Notifications and messages need jnr-unixsocket on the class path (it is in
- * cluster-master's jar); without it they are disabled with one log line and the worker still runs.
+ * <p>Uses only the JDK. A worker started with {@code --main}/{@code --jar} talks to the master over two inherited
+ * pipes ({@code CM_IPC_IN_FD}, {@code CM_IPC_OUT_FD}), READY=1 and the other states included, and loads no native
+ * library. A JVM the master runs as a plain command ({@code --exec java ...}) only has NOTIFY_SOCKET and the
+ * socket at {@code CM_IPC_FD}, which need jnr-unixsocket (in cluster-master's jar), loaded then on first use;
+ * without it notifications and messages are disabled with one log line and the worker still runs.
  *
  * <p>A worker whose IPC channel reaches end of stream (the master died, even by kill -9) exits on its own:
  * shutdown hooks get 2 s, then the JVM halts with status 1.
@@ -54,9 +57,9 @@ public final class ClusterWorker {
 
     /**
      * Tells the master this worker serves now (READY=1); during a rolling restart the master waits for this
-     * before stopping the next old worker. May block while the native transport loads (first call only).
+     * before stopping the next old worker. Without the IPC pipes it may block while jnr loads (first call only).
      *
-     * @return true if the notification was sent; false when there is no NOTIFY_SOCKET or no transport
+     * @return true if the notification was sent; false when not under a master or the channel is gone
      */
     public static boolean ready() {
         return WorkerRuntime.get().notifyMaster("READY=1");

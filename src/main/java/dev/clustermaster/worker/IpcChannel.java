@@ -61,7 +61,7 @@ final class IpcChannel implements AutoCloseable {
         CompletableFuture<String> reply = new CompletableFuture<>();
         pending.put(id, reply);
         try {
-            write(new IpcFrame(IpcFrame.MSG, id, text));
+            write(new IpcFrame(IpcFrame.Kind.MSG, id, text));
         } catch (IOException e) {
             pending.remove(id);
             reply.completeExceptionally(e);
@@ -70,6 +70,16 @@ final class IpcChannel implements AutoCloseable {
             reply.completeExceptionally(new IOException("IPC channel to the master is closed"));
         }
         return reply;
+    }
+
+    /** Sends an sd_notify state (READY=1, STATUS=..., ...) as a NOTIFY frame; false when the channel is closed. */
+    boolean notifyMaster(String state) {
+        try {
+            write(new IpcFrame(IpcFrame.Kind.NOTIFY, 0, state));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     boolean isOpen() {
@@ -132,16 +142,16 @@ final class IpcChannel implements AutoCloseable {
             WorkerLog.warn("ignoring " + e.getMessage());
             return;
         }
-        switch (frame.verb()) {
-            case IpcFrame.REPLY -> {
+        switch (frame.kind()) {
+            case REPLY -> {
                 CompletableFuture<String> reply = pending.remove(frame.id());
                 if (reply != null) {
                     reply.complete(frame.payload());
                 }
             }
-            case IpcFrame.MSG -> runHandler(() -> answer(frame));
-            case IpcFrame.LOGLEVEL -> runHandler(() -> peer.onLogLevel(frame.payload()));
-            default -> WorkerLog.warn("ignoring IPC frame with unknown verb " + frame.verb());
+            case MSG -> runHandler(() -> answer(frame));
+            case LOGLEVEL -> runHandler(() -> peer.onLogLevel(frame.payload()));
+            default -> WorkerLog.warn("ignoring IPC frame of kind " + frame.kind() + " (not one for a worker)");
         }
     }
 
@@ -157,7 +167,7 @@ final class IpcChannel implements AutoCloseable {
             return;
         }
         try {
-            write(new IpcFrame(IpcFrame.REPLY, msg.id(), answer));
+            write(new IpcFrame(IpcFrame.Kind.REPLY, msg.id(), answer));
         } catch (IOException e) {
             // The reader sees the same failure and closes the channel.
         }

@@ -5,35 +5,49 @@ import java.util.Objects;
 /**
  * One line on the master/worker IPC channel (a socketpair whose worker end is fd {@code $CM_IPC_FD}).
  *
- * <p>Wire form: {@code VERB SP ID SP PAYLOAD LF}, UTF-8. The payload is escaped so a frame is always one line:
- * backslash becomes {@code \\}, LF {@code \n}, CR {@code \r}. Verbs:
- * <ul>
- *   <li>{@code MSG id text}: a message (either direction). A non-zero id asks for a reply.</li>
- *   <li>{@code REPLY id text}: the answer to MSG id.</li>
- *   <li>{@code LOGLEVEL 0 level}: master to worker, set the root log level.</li>
- * </ul>
+ * <p>Wire form: {@code KIND SP ID SP PAYLOAD LF}, UTF-8. The payload is escaped so a frame is always one line:
+ * backslash becomes {@code \\}, LF {@code \n}, CR {@code \r}. Kinds are listed in {@link Kind}; a peer that
+ * meets a kind it does not know ignores that frame (decode throws, the reader logs and goes on), so new kinds
+ * can be added without breaking an older worker or master.
  * Kept free of dependencies: Java workers load it without the master's libraries.
  */
-public record IpcFrame(String verb, long id, String payload) {
+public record IpcFrame(Kind kind, long id, String payload) {
 
-    public static final String MSG = "MSG";
-    public static final String REPLY = "REPLY";
-    public static final String LOGLEVEL = "LOGLEVEL";
+    /** What a frame is; the enum name is its word on the wire. */
+    public enum Kind {
+        /** A message (either direction); a non-zero id asks for a reply. */
+        MSG,
+        /** The answer to MSG id. */
+        REPLY,
+        /** Master to worker: set the root log level (payload TRACE..ERROR, OFF). */
+        LOGLEVEL,
+        /**
+         * Worker to master: an sd_notify state (READY=1, STATUS=..., WATCHDOG=1, RECYCLE=1; several lines allowed),
+         * for JVM workers, which cannot send AF_UNIX datagrams with the JDK alone.
+         */
+        NOTIFY;
+
+        static Kind parse(String word) {
+            for (Kind k : values()) {
+                if (k.name().equals(word)) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("IPC frame of unknown kind " + abbreviate(word));
+        }
+    }
 
     /** Longest accepted line; a longer one is a protocol error (the channel is then closed). */
     public static final int MAX_LINE_CHARS = 1 << 20;
 
     public IpcFrame {
-        Objects.requireNonNull(verb, "verb");
+        Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(payload, "payload");
-        if (verb.isEmpty() || verb.indexOf(' ') >= 0) {
-            throw new IllegalArgumentException("bad verb: " + verb);
-        }
     }
 
     /** The line to write, without the trailing LF. */
     public String encode() {
-        return verb + ' ' + id + ' ' + escape(payload);
+        return kind.name() + ' ' + id + ' ' + escape(payload);
     }
 
     /** Parses a line (without LF). */
@@ -49,7 +63,7 @@ public record IpcFrame(String verb, long id, String payload) {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("malformed IPC frame id: " + abbreviate(line));
         }
-        return new IpcFrame(line.substring(0, a), id, unescape(line.substring(b + 1)));
+        return new IpcFrame(Kind.parse(line.substring(0, a)), id, unescape(line.substring(b + 1)));
     }
 
     static String escape(String s) {

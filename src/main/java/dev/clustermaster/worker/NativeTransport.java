@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.nio.channels.ByteChannel;
 
 /**
- * The two socket operations a worker needs that the JDK cannot do:
- * use an inherited AF_UNIX stream socket given by fd number, and send an AF_UNIX datagram.
+ * The two socket operations a JVM the master runs as a plain command ({@code --exec java ...}) needs and the JDK
+ * cannot do: use an inherited AF_UNIX stream socket given by fd number, and send an AF_UNIX datagram. Workers
+ * started with {@code --main}/{@code --jar} get pipes instead ({@link PipePair}) and never load this.
  *
  * <p>Why not pure JDK (17): {@code System.inheritedChannel()} only looks at fd 0 (taken by the first listener);
  * opening {@code /proc/self/fd/N} of a socket fails with ENXIO; wrapping a raw fd in a {@code FileDescriptor}

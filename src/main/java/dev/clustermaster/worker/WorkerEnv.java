@@ -17,9 +17,12 @@ import java.util.Map;
  * @param listenFdNames names of those sockets ({@code LISTEN_FDNAMES}, colon separated)
  * @param watchdogUsec  once the worker sent WATCHDOG=1 it must repeat it within this ({@code WATCHDOG_USEC}); 0: no watchdog
  * @param logLevel      log level the master was set to at runtime ({@code CM_LOG_LEVEL}: TRACE..ERROR, OFF), empty when none
+ * @param ipcInFd       JVM workers: the pipe the worker reads IPC frames from ({@code CM_IPC_IN_FD}), -1 when unset
+ * @param ipcOutFd      JVM workers: the pipe the worker writes IPC frames to ({@code CM_IPC_OUT_FD}), -1 when unset
  */
 public record WorkerEnv(int childId, int restartCount, long masterPid, String workerId, String notifySocket,
-                        int ipcFd, int listenFds, List<String> listenFdNames, long watchdogUsec, String logLevel) {
+                        int ipcFd, int listenFds, List<String> listenFdNames, long watchdogUsec, String logLevel,
+                        int ipcInFd, int ipcOutFd) {
 
     public static final String CHILD_ID = "CM_CHILD_ID";
     public static final String RESTART = "CM_RESTART";
@@ -27,6 +30,8 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
     public static final String WORKER_ID = "CM_WORKER_ID";
     public static final String NOTIFY_SOCKET = "NOTIFY_SOCKET";
     public static final String IPC_FD = "CM_IPC_FD";
+    public static final String IPC_IN_FD = "CM_IPC_IN_FD";
+    public static final String IPC_OUT_FD = "CM_IPC_OUT_FD";
     public static final String LISTEN_FDS = "LISTEN_FDS";
     public static final String LISTEN_FDNAMES = "LISTEN_FDNAMES";
     public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
@@ -38,7 +43,7 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
 
     public WorkerEnv(int childId, int restartCount, long masterPid, String workerId, String notifySocket,
                      int ipcFd, int listenFds, List<String> listenFdNames) {
-        this(childId, restartCount, masterPid, workerId, notifySocket, ipcFd, listenFds, listenFdNames, 0, "");
+        this(childId, restartCount, masterPid, workerId, notifySocket, ipcFd, listenFds, listenFdNames, 0, "", -1, -1);
     }
 
     /** Garbage in a variable counts as unset: a worker must start even when run by hand with a stray env. */
@@ -54,11 +59,18 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
                 (int) number(env, LISTEN_FDS, 0),
                 names.isEmpty() ? List.of() : Arrays.asList(names.split(":", -1)),
                 number(env, WATCHDOG_USEC, 0),
-                env.getOrDefault(LOG_LEVEL, "").trim());
+                env.getOrDefault(LOG_LEVEL, "").trim(),
+                (int) number(env, IPC_IN_FD, -1),
+                (int) number(env, IPC_OUT_FD, -1));
     }
 
     public static WorkerEnv current() {
         return from(System.getenv());
+    }
+
+    /** The master gave this JVM an IPC pipe pair (frames both ways, sd_notify states as NOTIFY frames). */
+    public boolean ipcPipes() {
+        return ipcInFd >= 0 && ipcOutFd >= 0;
     }
 
     public boolean underMaster() {

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The per-JVM state behind {@link ClusterWorker}: the IPC channel, the registered handlers, sd_notify.
+ * The per-JVM state behind {@link ClusterWorker}: the IPC channel, the registered handlers, sd_notify states.
  * Created on first use (by {@link WorkerMain} at startup, or by the first API call of a worker started otherwise).
  */
 final class WorkerRuntime implements IpcChannel.Peer {
@@ -18,7 +18,7 @@ final class WorkerRuntime implements IpcChannel.Peer {
     private static WorkerRuntime instance;
 
     private final WorkerEnv env;
-    /** Completes once connecting was tried; empty when there is no channel (not under a master, or no jnr). */
+    /** Completes once connecting was tried; empty when there is no channel (not under a master, or it failed). */
     private final CompletableFuture<Optional<IpcChannel>> channel = new CompletableFuture<>();
     private volatile Function<String, String> messageHandler;
     private final List<Consumer<String>> logLevelListeners = new CopyOnWriteArrayList<>();
@@ -47,19 +47,41 @@ final class WorkerRuntime implements IpcChannel.Peer {
         return env;
     }
 
-    /** Loading jnr takes ~0.5 s of CPU, so it happens on a daemon thread while the worker's own main starts. */
+    /**
+     * A worker started with {@code --main}/{@code --jar} gets an IPC pipe pair, opened here with the JDK alone
+     * (microseconds, so synchronously). Otherwise (a JVM the master runs as a plain command) the socketpair and
+     * NOTIFY_SOCKET need jnr-unixsocket: loading it takes ~0.5 s of CPU, so that happens on a daemon thread
+     * while the worker's own main starts.
+     */
     private void connect() {
+        if (env.ipcPipes()) {
+            channel.complete(openPipes());
+            return;
+        }
         if (env.ipcFd() < 0 && env.notifySocket().isEmpty()) {
             MasterLoss.watchParent(env.masterPid());
             channel.complete(Optional.empty());
             return;
         }
-        Thread t = new Thread(() -> channel.complete(open()), "cm-ipc-connect");
+        Thread t = new Thread(() -> channel.complete(openSocket()), "cm-ipc-connect");
         t.setDaemon(true);
         t.start();
     }
 
-    private Optional<IpcChannel> open() {
+    private Optional<IpcChannel> openPipes() {
+        try {
+            IpcChannel ipc = new IpcChannel(PipePair.open(env.ipcInFd(), env.ipcOutFd()), this);
+            ipc.start();
+            return Optional.of(ipc);
+        } catch (IOException | RuntimeException e) {
+            WorkerLog.warn("cannot open the IPC pipes " + env.ipcInFd() + "/" + env.ipcOutFd() + " (" + e
+                    + "); READY=1, status and master messages are disabled");
+            MasterLoss.watchParent(env.masterPid());
+            return Optional.empty();
+        }
+    }
+
+    private Optional<IpcChannel> openSocket() {
         Optional<NativeTransport> transport = Transports.get();
         if (env.ipcFd() < 0 || transport.isEmpty()) {
             MasterLoss.watchParent(env.masterPid());
@@ -76,8 +98,11 @@ final class WorkerRuntime implements IpcChannel.Peer {
         }
     }
 
-    /** Sends an sd_notify state line; false when there is no NOTIFY_SOCKET or no transport. */
+    /** Sends an sd_notify state: a NOTIFY frame on the pipes, else a datagram to NOTIFY_SOCKET; false when neither works. */
     boolean notifyMaster(String state) {
+        if (env.ipcPipes()) {
+            return channel.join().map(ipc -> ipc.notifyMaster(state)).orElse(false);
+        }
         if (env.notifySocket().isEmpty()) {
             return false;
         }
@@ -98,7 +123,7 @@ final class WorkerRuntime implements IpcChannel.Peer {
         return channel.thenCompose(c -> c
                 .map(ipc -> ipc.send(text))
                 .orElseGet(() -> CompletableFuture.failedFuture(
-                        new IllegalStateException("no IPC channel to a master (CM_IPC_FD unset or unusable)"))));
+                        new IllegalStateException("no IPC channel to a master (CM_IPC_IN_FD/CM_IPC_OUT_FD or CM_IPC_FD unset or unusable)"))));
     }
 
     void onMessage(Function<String, String> handler) {

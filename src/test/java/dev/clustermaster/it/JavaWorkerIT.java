@@ -50,6 +50,45 @@ class JavaWorkerIT {
         }
     }
 
+    /**
+     * The worker API is pure JDK: IPC over pipes reopened through /proc/self/fd, sd_notify states as NOTIFY frames.
+     * The worker JVM's class-load log proves jnr (and jffi, and the ASM it generates stubs with) never loads.
+     */
+    @Test
+    void aJavaWorkerLoadsNoJnrYetReportsReadyStatusLogLevelAndDrainsOnStop() throws Exception {
+        ClusterMaster master = ClusterMaster.start(Config.builder()
+                .mainClass(JdkOnlyWorker.class.getName()).requireNotify(true)
+                .jvmArgs(List.of("-Xlog:class+load=info:file=" + dir.resolve("classes-%p.log")))
+                .size(1).signals(false).repl(false).workerWatchdogMillis(5_000).stopTimeoutMillis(10_000)
+                .runtimeDir(dir.resolve("run"))
+                .env("OUT", dir.toString())
+                .build());
+        int pid;
+        try {
+            Wait.until("the worker ready by READY=1", T, () -> master.snapshot().readyCount() == 1);
+            Wait.until("its STATUS=", T, () -> master.snapshot().workers().get(0).status().equals("jdk only"));
+            pid = master.snapshot().workers().get(0).pid();
+            assertTrue(Procs.environ(pid).contains("\nCM_IPC_IN_FD="), "a JVM worker gets the pipe pair");
+            assertTrue(!Procs.environ(pid).contains("\nCM_IPC_FD="), "and no socketpair");
+            master.setLogLevel("debug").get(10, TimeUnit.SECONDS);
+            Path level = dir.resolve("level." + pid);
+            Wait.until("the worker hears the log level", T, () -> Files.exists(level));
+            assertEquals("DEBUG", Files.readString(level));
+        } finally {
+            master.quit();
+        }
+        assertEquals(0, master.exitCode().get(30, TimeUnit.SECONDS));
+        assertEquals("drained", Files.readString(dir.resolve("drained." + pid)), "onStop ran on the master's stop");
+        Path classLog = dir.resolve("classes-" + pid + ".log");
+        Wait.until("the worker's class-load log", T, () -> Files.exists(classLog));
+        List<String> loaded = Files.readAllLines(classLog);
+        List<String> jnr = loaded.stream()
+                .filter(l -> l.contains(" jnr.") || l.contains(" com.kenai.jffi.") || l.contains(" org.objectweb.asm."))
+                .toList();
+        assertEquals(List.of(), jnr.subList(0, Math.min(5, jnr.size())), jnr.size() + " jnr/jffi/asm classes loaded");
+        assertTrue(loaded.stream().anyMatch(l -> l.contains(" dev.clustermaster.worker.PipePair ")), "the log is the worker's");
+    }
+
     @Test
     void javaWorkersExitWhenTheMasterIsKilledEvenWithoutParentDeathSignal() throws Exception {
         try (MasterProcess m = MasterProcess.start(dir, List.of("OUT=" + dir), "--main", MessagingWorker.class.getName(), "--ready", "notify",

@@ -83,20 +83,20 @@ class IpcChannelTest {
     void workerMessageGetsTheMastersReply() throws Exception {
         CompletableFuture<String> reply = channel.send("how\nare you ✓");
         IpcFrame msg = IpcFrame.decode(readLine());
-        assertEquals(IpcFrame.MSG, msg.verb());
+        assertEquals(IpcFrame.Kind.MSG, msg.kind());
         assertEquals("how\nare you ✓", msg.payload());
         assertTrue(msg.id() != 0, "a message expecting a reply has an id");
-        masterWrite(new IpcFrame(IpcFrame.REPLY, msg.id(), "fine\\thanks"));
+        masterWrite(new IpcFrame(IpcFrame.Kind.REPLY, msg.id(), "fine\\thanks"));
         assertEquals("fine\\thanks", reply.get(WAIT, TimeUnit.SECONDS));
     }
 
     @Test
     void masterMessagesAreAnsweredByTheHandler() throws Exception {
-        masterWrite(new IpcFrame(IpcFrame.MSG, 9, "ping"));
-        assertEquals(new IpcFrame(IpcFrame.REPLY, 9, "re: ping"), IpcFrame.decode(readLine()));
-        masterWrite(new IpcFrame(IpcFrame.MSG, 10, "null"));
-        assertEquals(new IpcFrame(IpcFrame.REPLY, 10, ""), IpcFrame.decode(readLine()));
-        masterWrite(new IpcFrame(IpcFrame.MSG, 11, "boom"));
+        masterWrite(new IpcFrame(IpcFrame.Kind.MSG, 9, "ping"));
+        assertEquals(new IpcFrame(IpcFrame.Kind.REPLY, 9, "re: ping"), IpcFrame.decode(readLine()));
+        masterWrite(new IpcFrame(IpcFrame.Kind.MSG, 10, "null"));
+        assertEquals(new IpcFrame(IpcFrame.Kind.REPLY, 10, ""), IpcFrame.decode(readLine()));
+        masterWrite(new IpcFrame(IpcFrame.Kind.MSG, 11, "boom"));
         IpcFrame error = IpcFrame.decode(readLine());
         assertEquals(11, error.id());
         assertTrue(error.payload().startsWith(IpcChannel.ERROR_PREFIX) && error.payload().contains("exploded"), error.payload());
@@ -105,7 +105,7 @@ class IpcChannelTest {
     @Test
     void unknownVerbsAndMalformedLinesAreSkipped() throws Exception {
         masterWrite("HELLO 1 from the future\nnot a frame\n");
-        masterWrite(new IpcFrame(IpcFrame.LOGLEVEL, 0, "DEBUG"));
+        masterWrite(new IpcFrame(IpcFrame.Kind.LOGLEVEL, 0, "DEBUG"));
         assertEquals("DEBUG", logLevels.poll(WAIT, TimeUnit.SECONDS));
         assertTrue(channel.isOpen());
     }

@@ -88,15 +88,15 @@ class WorkerMainProcessTest {
         assertEquals("READY=1", poll(datagrams, child));
 
         IpcFrame hello = IpcFrame.decode(poll(lines, child));
-        assertEquals(new IpcFrame(IpcFrame.MSG, hello.id(), "hello a,b"), hello);
-        write(master, new IpcFrame(IpcFrame.REPLY, hello.id(), "welcome\nworker"));
+        assertEquals(new IpcFrame(IpcFrame.Kind.MSG, hello.id(), "hello a,b"), hello);
+        write(master, new IpcFrame(IpcFrame.Kind.REPLY, hello.id(), "welcome\nworker"));
         IpcFrame got = IpcFrame.decode(poll(lines, child));
         assertEquals("got welcome\nworker", got.payload());
 
-        write(master, new IpcFrame(IpcFrame.MSG, 500, "ping ✓"));
-        assertEquals(new IpcFrame(IpcFrame.REPLY, 500, "pong ping ✓ from 2/4"), IpcFrame.decode(poll(lines, child)));
+        write(master, new IpcFrame(IpcFrame.Kind.MSG, 500, "ping ✓"));
+        assertEquals(new IpcFrame(IpcFrame.Kind.REPLY, 500, "pong ping ✓ from 2/4"), IpcFrame.decode(poll(lines, child)));
 
-        write(master, new IpcFrame(IpcFrame.LOGLEVEL, 0, "debug"));
+        write(master, new IpcFrame(IpcFrame.Kind.LOGLEVEL, 0, "debug"));
         assertEquals("level debug jul FINE", IpcFrame.decode(poll(lines, child)).payload());
 
         master.close(); // shutdown + close: like the kernel closing a killed master's fds
