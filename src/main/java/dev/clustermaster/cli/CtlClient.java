@@ -1,11 +1,11 @@
 package dev.clustermaster.cli;
 
+import dev.clustermaster.config.ReplSetting;
 import dev.clustermaster.config.RuntimeDirs;
 import dev.clustermaster.control.CommandLineParser;
 import dev.clustermaster.control.CommandSyntaxException;
 import dev.clustermaster.control.CommandTree;
 import dev.clustermaster.control.ControlClient;
-import dev.clustermaster.control.ControlServerOptions;
 import dev.clustermaster.control.ParsedCommand;
 import dev.clustermaster.control.ProcessStatsSource;
 import dev.clustermaster.control.Reply;
@@ -111,9 +111,9 @@ final class CtlClient {
             return socket;
         }
         if (app == null) {
-            String fromEnv = environment.get(ControlServerOptions.ENV_REPL);
-            if (fromEnv != null && fromEnv.contains("/")) {
-                return Path.of(fromEnv.strip());
+            Path fromEnv = ReplSetting.parse(environment.get(ReplSetting.ENV)).socket();
+            if (fromEnv != null) {
+                return fromEnv;
             }
         }
         return RuntimeDirs.locate(app == null ? "cluster-master" : app, environment).resolve(RuntimeDirs.SOCKET_FILE);

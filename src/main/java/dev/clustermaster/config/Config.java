@@ -128,7 +128,7 @@ public final class Config {
     public boolean reusePort() { return reusePort; }
     public Path runtimeDir() { return runtimeDir; }
     public boolean repl() { return repl; }
-    public Path replSocket() { return replSocket == null ? runtimeDir.resolve("cluster-master.sock") : replSocket; }
+    public Path replSocket() { return new ReplSetting(repl, replSocket).socketIn(runtimeDir); }
     public String replGroup() { return replGroup; }
     public String replTcp() { return replTcp; }
     public Integer httpPort() { return httpPort; }

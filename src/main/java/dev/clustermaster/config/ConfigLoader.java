@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  */
 public final class ConfigLoader {
 
-    public static final Set<String> KEYS = Set.of(
+    static final Set<String> KEYS = Set.of(
             "name", "exec", "main", "jar", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
             "silent", "signals", "ready", "ready.log", "ready.probe", "ready.grace", "port.base", "ready.timeout", "stop.timeout", "surge",
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
@@ -105,7 +105,7 @@ public final class ConfigLoader {
         }
         putIfSet(out, "max.children", env.get("CM_MAX_CHILD_PROCESSES"));
         putIfSet(out, "http.port", env.get("CM_WEBSERVER_PORT"));
-        putIfSet(out, "repl", env.get("CLUSTER_MASTER_REPL"));
+        putIfSet(out, "repl", env.get(ReplSetting.ENV));
         return out;
     }
 
@@ -165,13 +165,7 @@ public final class ConfigLoader {
         str(s, "listen").map(v -> List.of(v.split("[,\\s]+"))).ifPresent(b::listen);
         str(s, "reuse.port").map(v -> bool("reuse.port", v)).ifPresent(b::reusePort);
         str(s, "runtime.dir").map(Path::of).ifPresent(b::runtimeDir);
-        str(s, "repl").ifPresent(v -> {
-            switch (v.toLowerCase(Locale.ROOT)) {
-                case "false", "no", "off", "0" -> b.repl(false);
-                case "true", "yes", "on", "1" -> b.repl(true);
-                default -> b.repl(true).replSocket(Path.of(v));
-            }
-        });
+        str(s, "repl").map(ReplSetting::parse).ifPresent(r -> b.repl(r.enabled()).replSocket(r.socket()));
         str(s, "repl.group").ifPresent(b::replGroup);
         str(s, "repl.tcp").ifPresent(b::replTcp);
         str(s, "http.port").map(v -> intValue("http.port", v, 0)).ifPresent(p -> {

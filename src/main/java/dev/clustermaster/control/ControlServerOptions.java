@@ -5,12 +5,9 @@ import dev.clustermaster.os.Users;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * How the control REPL listens and whom it lets in. Build with {@link #builder()}; every setting has a
@@ -18,9 +15,7 @@ import java.util.regex.Pattern;
  */
 public final class ControlServerOptions {
 
-    public static final String SOCKET_FILE_NAME = "cluster-master.sock";
-    public static final String ENV_REPL = "CLUSTER_MASTER_REPL";
-    public static final int DEFAULT_FILE_MODE = 0660;
+    private static final int DEFAULT_FILE_MODE = 0660;
 
     private final Path socketPath;
     private final int fileMode;
@@ -58,43 +53,6 @@ public final class ControlServerOptions {
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** /run/&lt;name&gt;/cluster-master.sock, the systemd RuntimeDirectory= convention. */
-    public static Path defaultSocketPath(String appName) {
-        return Path.of("/run", appName, SOCKET_FILE_NAME);
-    }
-
-    /**
-     * Applies a REPL setting as given in config or {@code $CLUSTER_MASTER_REPL}: "false"/"off" disables (empty),
-     * a port number or "host:port" listens on TCP, anything else is a socket path. Null means the default path.
-     */
-    public static Optional<Builder> fromReplSetting(String setting, String appName) {
-        if (setting == null || setting.isBlank()) {
-            return Optional.of(builder().socketPath(defaultSocketPath(appName)));
-        }
-        String s = setting.strip();
-        if (s.equalsIgnoreCase("false") || s.equalsIgnoreCase("off") || s.equalsIgnoreCase("no")) {
-            return Optional.empty();
-        }
-        if (s.matches("\\d{1,5}")) {
-            return Optional.of(builder().tcp("127.0.0.1", Integer.parseInt(s)));
-        }
-        Matcher hostPort = Pattern.compile("(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.\\-]+):(\\d{1,5})").matcher(s);
-        if (hostPort.matches() && !s.contains("/")) {
-            String host = hostPort.group(1).replace("[", "").replace("]", "");
-            return Optional.of(builder().tcp(host, Integer.parseInt(hostPort.group(2))));
-        }
-        return Optional.of(builder().socketPath(Path.of(s)));
-    }
-
-    /** Socket path used by default: $CLUSTER_MASTER_REPL when it names a path, else /run/&lt;name&gt;/cluster-master.sock. */
-    public static Path socketPathFromEnvironment(String appName, Map<String, String> env) {
-        String fromEnv = env.get(ENV_REPL);
-        if (fromEnv != null && fromEnv.contains("/")) {
-            return Path.of(fromEnv.strip());
-        }
-        return defaultSocketPath(appName);
     }
 
     public Optional<Path> socketPath() {

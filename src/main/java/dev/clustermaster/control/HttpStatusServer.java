@@ -39,8 +39,7 @@ public final class HttpStatusServer implements java.io.Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(HttpStatusServer.class);
     /** Environment variable the runtime reads the port from when --http-port is not given. */
-    public static final String ENV_PORT = "CM_WEBSERVER_PORT";
-    public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+    private static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
     private static final int MAX_HEAD_BYTES = 16 * 1024;
     private static final int MAX_BODY_BYTES = 4 * 1024;
 
@@ -67,15 +66,15 @@ public final class HttpStatusServer implements java.io.Closeable {
             return new Options(allowedUids, g, requestTimeout, writeTimeout, maxConnections, stats, commandTimeout);
         }
 
-        public Options withAllowedUids(Set<Integer> uids) {
+        Options withAllowedUids(Set<Integer> uids) {
             return new Options(uids, group, requestTimeout, writeTimeout, maxConnections, stats, commandTimeout);
         }
 
-        public Options withRequestTimeout(Duration d) {
+        Options withRequestTimeout(Duration d) {
             return new Options(allowedUids, group, d, writeTimeout, maxConnections, stats, commandTimeout);
         }
 
-        public Options withMaxConnections(int n) {
+        Options withMaxConnections(int n) {
             return new Options(allowedUids, group, requestTimeout, writeTimeout, n, stats, commandTimeout);
         }
 

@@ -1,20 +1,20 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.ProcStats;
+
 /**
  * Resource usage of one process at one moment, read from /proc.
  *
  * @param pid            process id
  * @param rssBytes       resident set size
- * @param cpuTicks       user + system CPU time in clock ticks (USER_HZ, 100 per second on Linux)
+ * @param cpuTicks       user + system CPU time in clock ticks (USER_HZ, see ProcStats.clockTicksPerSecond)
  * @param startTimeTicks start time after boot in clock ticks
  * @param state          one-letter kernel state (R, S, D, Z, ...)
  */
 public record ProcessSample(int pid, long rssBytes, long cpuTicks, long startTimeTicks, char state) {
 
-    /** The kernel always reports /proc times in USER_HZ, which is 100 on every Linux ABI in use. */
-    public static final int TICKS_PER_SECOND = 100;
-
+    /** /proc times are in USER_HZ, the one tick rate os/ProcStats reads with sysconf(_SC_CLK_TCK). */
     public double cpuSeconds() {
-        return cpuTicks / (double) TICKS_PER_SECOND;
+        return cpuTicks / (double) ProcStats.clockTicksPerSecond();
     }
 }

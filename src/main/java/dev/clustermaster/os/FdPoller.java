@@ -91,10 +91,6 @@ public final class FdPoller {
         }
     }
 
-    public boolean inPollerThread() {
-        return Thread.currentThread() == thread;
-    }
-
     private void run() {
         Pointer fds = null;
         int capacity = 0;

@@ -27,7 +27,7 @@ public final class SocketActivation {
     public static final String LISTEN_PID = "LISTEN_PID";
     public static final String LISTEN_FDS = "LISTEN_FDS";
     public static final String LISTEN_FDNAMES = "LISTEN_FDNAMES";
-    public static final Set<String> VARIABLES = Set.of(LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES);
+    private static final Set<String> VARIABLES = Set.of(LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES);
 
     /** One passed fd, before looking at the socket itself. */
     public record Passed(String name, int fd) {

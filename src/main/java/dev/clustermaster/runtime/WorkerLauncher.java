@@ -2,6 +2,7 @@ package dev.clustermaster.runtime;
 
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.Readiness;
+import dev.clustermaster.config.ReplSetting;
 import dev.clustermaster.os.Fds;
 import dev.clustermaster.os.LaunchOptions;
 import dev.clustermaster.os.LinePump;
@@ -264,7 +265,7 @@ final class WorkerLauncher implements AutoCloseable {
     /** The master's configuration (config keys as CM_*, MAX_CHILD_PROCESSES, ...); CM_LOG_JOURNAL is for every JVM. */
     static boolean masterSetting(String name) {
         return (name.startsWith("CM_") && !name.equals("CM_LOG_JOURNAL"))
-                || name.equals("MAX_CHILD_PROCESSES") || name.equals("CLUSTER_MASTER_REPL");
+                || name.equals("MAX_CHILD_PROCESSES") || name.equals(ReplSetting.ENV);
     }
 
     private static String blankToNull(String s) {

@@ -557,16 +557,6 @@ class ControlServerTest {
         }
     }
 
-    @Test
-    void replSettingParsing() {
-        assertTrue(ControlServerOptions.fromReplSetting("false", "app").isEmpty());
-        assertEquals(Path.of("/run/app/cluster-master.sock"),
-                ControlServerOptions.fromReplSetting(null, "app").orElseThrow().build().socketPath().orElseThrow());
-        assertEquals(7001, ControlServerOptions.fromReplSetting("7001", "app").orElseThrow().build().tcpAddress().orElseThrow().getPort());
-        assertEquals(Path.of("/tmp/x.sock"), ControlServerOptions.socketPathFromEnvironment("app", Map.of("CLUSTER_MASTER_REPL", "/tmp/x.sock")));
-        assertEquals(Path.of("/run/app/cluster-master.sock"), ControlServerOptions.socketPathFromEnvironment("app", Map.of()));
-    }
-
     private static long usedHeap() {
         Runtime rt = Runtime.getRuntime();
         System.gc();
