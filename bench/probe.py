@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Probes for bench/rolling-restart.sh, over new connections to GET / (about one per millisecond); each answer
+"""Probes for bench/compare.py, over new connections to GET / (about one per millisecond); each answer
 names its worker's pid.
 
-probe.py kill PORT VICTIM PIDS      kill -9 VICTIM, print "ms failures probes" once a pid not in PIDS answers
-probe.py serving PORT PIDS N        print "ms failures probes" once N distinct pids not in PIDS have answered
-(PIDS: comma list of the worker pids before; times from the start of the probe)"""
+probe.py kill PORT VICTIM PIDS [TIMEOUT]    kill -9 VICTIM, print "ms failures probes" once a pid not in PIDS answers
+probe.py serving PORT PIDS N [TIMEOUT]      print "ms failures probes" once N distinct pids not in PIDS have answered
+(PIDS: comma list of the worker pids before, may be empty; times from the start of the probe; TIMEOUT in
+seconds, default 60: then it prints "timeout failures probes" and exits 1)"""
 import os
 import re
 import signal
@@ -22,14 +23,16 @@ def pids(arg):
 
 if mode == "kill":
     before, wanted = pids(sys.argv[4]), 1
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 else:
     before, wanted = pids(sys.argv[3]), int(sys.argv[4])
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 t0 = time.monotonic()
 if mode == "kill":
     os.kill(int(sys.argv[3]), signal.SIGKILL)
 failures = probes = 0
 fresh = set()
-while time.monotonic() - t0 < 60:
+while time.monotonic() - t0 < timeout:
     probes += 1
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:

@@ -1,8 +1,8 @@
-# Comparison app for bench/rolling-restart.sh under gunicorn: the same answer as the demo worker.
+# The Node app's idea for gunicorn in bench/compare.py: imported in each worker (no --preload), it first waits
+# STARTUP_DELAY_MS (a slow start, as app.js waits before listen()), then answers GET / with "pid P worker 0".
 import os
 import time
 
-# imported in each worker (no --preload): the delay imitates a slow start, like DEMO_STARTUP_DELAY_MS
 time.sleep(int(os.environ.get("STARTUP_DELAY_MS", "0")) / 1000.0)
 
 
