@@ -334,15 +334,20 @@ def wait_size(m, timeout=60):
 def throughput(m, seconds, tag, close=False):
     path = os.path.join(m.out, "wrk-%s-r%d-%s.txt" % (m.key, m.round, tag))
     master = m.master()
-    c0 = cpu_ticks(master)
+    procs = [master] + children(master)
+    c0 = {p: cpu_ticks(p) for p in procs}
     t0 = time.monotonic()
     with open(path, "w") as f:
         subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", "--timeout", "5s"]
                        + (["-H", "Connection: close"] if close else []) + ["http://127.0.0.1:%d/" % m.port],
                        stdout=f, stderr=subprocess.STDOUT, check=True, timeout=seconds + 30)
-    cpu = (cpu_ticks(master) - c0) / CLK_TCK / (time.monotonic() - t0) * 100
+    used = {p: (cpu_ticks(p) - c0[p]) / CLK_TCK for p in procs if alive(p)}
     s = wrkstat(path)
-    return {"rps": s["rps"], "failed": s["failed"], "p99": s["p99"], "master_cpu": cpu}
+    # CPU per request depends much less on the machine's other load than req/s does
+    return {"rps": s["rps"], "failed": s["failed"], "p99": s["p99"],
+            "master_cpu": used.get(master, 0) / (time.monotonic() - t0) * 100,
+            "master_us": used.get(master, 0) / max(s["requests"], 1) * 1e6,
+            "all_us": sum(used.values()) / max(s["requests"], 1) * 1e6}
 
 
 def crash(m, timeout):
@@ -458,7 +463,7 @@ def summary(values, digits=0):
     if len(vals) > 1:
         s += " (%s–%s)" % (fmt(min(vals), digits), fmt(max(vals), digits))
     if missing:
-        s += " [none in %d round%s]" % (missing, "" if missing == 1 else "s")
+        s += " [n/a in %d of %d rounds]" % (missing, len(values))
     return s
 
 
@@ -467,18 +472,20 @@ FIGURES = [  # label, getter, digits, a ratio makes sense
     ("master PSS (MiB)", lambda d: d.get("pss"), 1, True),
     ("master USS (MiB)", lambda d: d.get("uss"), 1, True),
     ("master threads", lambda d: d.get("threads"), 0, False),
-    ("master idle CPU (% of a core)", lambda d: d.get("idle_cpu"), 2, True),
+    ("master idle CPU (% of a core)", lambda d: d.get("idle_cpu"), 2, False),
     ("cold start: launch → every worker answering (ms)", lambda d: d.get("cold_ms"), 0, True),
-    ("throughput through the shared socket (req/s)", lambda d: d.get("tput", {}).get("rps"), 0, True),
-    ("master CPU during that load (% of a core)", lambda d: d.get("tput", {}).get("master_cpu"), 1, True),
-    ("throughput, a new connection per request (req/s)", lambda d: d.get("tput_close", {}).get("rps"), 0, True),
-    ("master CPU during that load (% of a core) ", lambda d: d.get("tput_close", {}).get("master_cpu"), 1, True),
+    ("keep-alive load through the shared socket: req/s", lambda d: d.get("tput", {}).get("rps"), 0, True),
+    ("keep-alive load: master CPU (% of a core)", lambda d: d.get("tput", {}).get("master_cpu"), 1, False),
+    ("keep-alive load: CPU per request, master + workers (µs)", lambda d: d.get("tput", {}).get("all_us"), 0, True),
+    ("a new connection per request: req/s", lambda d: d.get("tput_close", {}).get("rps"), 0, True),
+    ("a new connection per request: master CPU (% of a core)", lambda d: d.get("tput_close", {}).get("master_cpu"), 1, False),
+    ("a new connection per request: CPU per request, master + workers (µs)", lambda d: d.get("tput_close", {}).get("all_us"), 0, True),
     ("kill -9 of a worker → new pid answering (ms)", lambda d: d.get("crash_ms"), 0, True),
     ("rolling restart under load: command returned (ms)", lambda d: d.get("reload", {}).get("command_ms"), 0,
      True),
     ("rolling restart under load: every new worker answering (ms)",
      lambda d: d.get("reload", {}).get("serving_ms"), 0, True),
-    ("rolling restart under load: failed requests", lambda d: d.get("reload", {}).get("failed"), 0, True),
+    ("rolling restart under load: failed requests", lambda d: d.get("reload", {}).get("failed"), 0, False),
     ("rolling restart under load: req/s", lambda d: d.get("reload", {}).get("rps"), 0, True),
 ]
 
@@ -527,8 +534,8 @@ def report(data, args, managers):
         add("| %s | " % label + " | ".join(summary([get(r.get(m.key, {})) for r in rounds], digits)
                                           for m in node) + " |")
     add("")
-    add("Same-round ratios, other / cluster-master (below 1: smaller than cluster-master's figure; n/a where "
-        "cluster-master's figure is 0):")
+    add("Same-round ratios, other / cluster-master (below 1: smaller than cluster-master's figure; the CPU and "
+        "failure figures, near 0 for cluster-master, are left out):")
     add("")
     others = [m for m in node if m.key != "cm"]
     add("| figure | " + " | ".join(names[m.key] for m in others) + " |")
@@ -568,12 +575,14 @@ def report(data, args, managers):
         "stops, one slot at a time; the others stop the old worker as soon as the new one listens." % args.size)
     add("")
     add("The data path against the app alone, same rounds (`wrk -t2 -c32 -d%ds --timeout 5s`, keep-alive, and "
-        "with `-H 'Connection: close'`, a new connection for every request); \"master CPU\" is the manager's "
-        "during that load, the ratio is req/s against the app alone in the same round:" % args.tput)
+        "with `-H 'Connection: close'`, a new connection for every request). Per request: the CPU time "
+        "(user + system) the master used, and the master and its workers together, divided by the requests "
+        "answered; the ratio is req/s against the app alone in the same round. CPU per request depends much "
+        "less on the machine's other load than req/s does:" % args.tput)
     add("")
-    add("| system | req/s, keep-alive | master CPU (% of a core) | ratio | req/s, new connections | master CPU "
-        "(% of a core) | ratio |")
-    add("|---|---|---|---|---|---|---|")
+    add("| system | keep-alive: req/s | ratio | master µs/request | all µs/request | new connections: req/s | "
+        "ratio | master µs/request | all µs/request |")
+    add("|---|---|---|---|---|---|---|---|---|")
     for key in ["alone", "cm1"] + [m.key for m in node]:
         cells = []
         for mode in ("tput", "tput_close"):
@@ -582,9 +591,10 @@ def report(data, args, managers):
             vals = [rps(r.get(key, {})) for r in rounds]
             ratios = [rps(r[key]) / rps(r["alone"]) if rps(r.get("alone", {})) and rps(r.get(key, {}))
                       else None for r in rounds]
-            cpu = "—" if key == "alone" else summary([r.get(key, {}).get(mode, {}).get("master_cpu")
-                                                     for r in rounds], 1)
-            cells += [summary(vals), cpu, "1" if key == "alone" else summary(ratios, 2)]
+            per = [summary([r.get(key, {}).get(mode, {}).get(k) for r in rounds]) for k in ("master_us", "all_us")]
+            if key == "alone":
+                per[0] = "—"
+            cells += [summary(vals), "1" if key == "alone" else summary(ratios, 2)] + per
         label = names[key] + ("" if key in ("alone", "cm1") else ", %d workers" % args.size)
         add("| %s | %s |" % (label, " | ".join(cells)))
     add("")
@@ -620,7 +630,7 @@ def report(data, args, managers):
                 notes.append("round %d: %s's master exited during its rolling restart (its workers with it; "
                              "wrk then counted %d failed requests, not in the table)" % (
                                  rounds.index(r) + 1, names[m.key], rl["wrk_failed"] + rl["probe_failed"]))
-            if rl and rl.get("serving_ms") is None:
+            elif rl and rl.get("serving_ms") is None:
                 notes.append("round %d: %s's new workers did not all answer within %d s" % (
                     rounds.index(r) + 1, names[m.key], args.reload_timeout))
     if notes:
@@ -693,11 +703,24 @@ def main():
     ap.add_argument("--only", default="", help="comma list of managers (cm,pm2,ncm,nodecluster,gunicorn,cmj)")
     ap.add_argument("--doc", help="replace the compare section of this file (docs/benchmarks.md)")
     ap.add_argument("--out", help="results dir (default bench/.results/STAMP)")
+    ap.add_argument("--report", metavar="RESULTS_JSON", help="only write the report of an earlier run")
     args = ap.parse_args()
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.idle = args.idle or (5 if args.quick else 30)
     args.tput = args.tput or (2 if args.quick else 5)
     args.settle, args.timeout, args.reload_timeout = 3, 60, 45
+    if args.report:
+        with open(args.report) as f:
+            data = json.load(f)
+        for k, v in data.get("args", {}).items():
+            setattr(args, k, v)
+        keys = [k for k in ("cm", "pm2", "ncm", "nodecluster", "gunicorn", "cmj", "alone", "cm1")
+                if k in data["rounds"][0]]
+        text = report(data, args, [labelled(k) for k in keys])
+        print(text)
+        if args.doc:
+            write_doc(args.doc, text)
+        return
 
     for tool, hint in (("wrk", "apt-get install wrk"), ("gunicorn", "apt-get install gunicorn"),
                        ("node", "apt-get install nodejs"), ("npm", "apt-get install npm"),
@@ -723,15 +746,12 @@ def main():
     only = set(filter(None, args.only.split(",")))
     managers = [k(out, args.size, args.delay) for k in kinds if not only or k.key in only or k.key == "cm"]
     extras = [Alone(out, 1, 0), ClusterMasterOne(out, 1, args.delay)]
-    labels = {"cm": "cluster-master", "pm2": "PM2 " + PINNED["pm2"],
-              "ncm": "npm cluster-master " + PINNED["cluster-master"], "nodecluster": "node:cluster",
-              "gunicorn": "gunicorn", "cmj": "cluster-master, Java demo worker", "alone": "app.js alone (1 "
-              "process, no manager)", "cm1": "cluster-master, 1 worker"}
     for m in managers + extras:
-        m.label = labels[m.key]
+        m.label = LABELS[m.key]
 
     command = "python3 bench/compare.py" + "".join(" " + a for a in map(shlex.quote, sys.argv[1:]))
     data = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "args": {k: getattr(args, k) for k in ("size", "delay", "idle", "tput", "settle", "reload_timeout")},
             "machine": "%d CPUs (%s), Linux %s" % (os.cpu_count(), cpu_model(), os.uname().release),
             "versions": versions(out), "rounds": []}
     t_start = time.monotonic()
@@ -751,6 +771,18 @@ def main():
     if args.doc:
         write_doc(args.doc, text)
         log("wrote %s" % args.doc)
+
+
+LABELS = {"cm": "cluster-master", "pm2": "PM2 " + PINNED["pm2"], "ncm": "npm cluster-master " + PINNED["cluster-master"],
+          "nodecluster": "node:cluster", "gunicorn": "gunicorn", "cmj": "cluster-master, Java demo worker",
+          "alone": "app.js alone (1 process, no manager)", "cm1": "cluster-master, 1 worker"}
+
+
+def labelled(key):
+    """A stand-in for a manager of an earlier run: its key, label and table."""
+    m = type("Earlier", (), {})()
+    m.key, m.label, m.node_app = key, LABELS[key], key != "cmj"
+    return m
 
 
 def cpu_model():
