@@ -476,10 +476,13 @@ FIGURES = [  # label, getter, digits, a ratio makes sense
     ("cold start: launch → every worker answering (ms)", lambda d: d.get("cold_ms"), 0, True),
     ("keep-alive load through the shared socket: req/s", lambda d: d.get("tput", {}).get("rps"), 0, True),
     ("keep-alive load: master CPU (% of a core)", lambda d: d.get("tput", {}).get("master_cpu"), 1, False),
-    ("keep-alive load: CPU per request, master + workers (µs)", lambda d: d.get("tput", {}).get("all_us"), 0, True),
+    ("keep-alive load: CPU per request, master + workers (µs)", lambda d: d.get("tput", {}).get("all_us"), 0,
+     True),
     ("a new connection per request: req/s", lambda d: d.get("tput_close", {}).get("rps"), 0, True),
-    ("a new connection per request: master CPU (% of a core)", lambda d: d.get("tput_close", {}).get("master_cpu"), 1, False),
-    ("a new connection per request: CPU per request, master + workers (µs)", lambda d: d.get("tput_close", {}).get("all_us"), 0, True),
+    ("a new connection per request: master CPU (% of a core)",
+     lambda d: d.get("tput_close", {}).get("master_cpu"), 1, False),
+    ("a new connection per request: CPU per request, master + workers (µs)",
+     lambda d: d.get("tput_close", {}).get("all_us"), 0, True),
     ("kill -9 of a worker → new pid answering (ms)", lambda d: d.get("crash_ms"), 0, True),
     ("rolling restart under load: command returned (ms)", lambda d: d.get("reload", {}).get("command_ms"), 0,
      True),
@@ -773,7 +776,8 @@ def main():
         log("wrote %s" % args.doc)
 
 
-LABELS = {"cm": "cluster-master", "pm2": "PM2 " + PINNED["pm2"], "ncm": "npm cluster-master " + PINNED["cluster-master"],
+LABELS = {"cm": "cluster-master", "pm2": "PM2 " + PINNED["pm2"],
+          "ncm": "npm cluster-master " + PINNED["cluster-master"],
           "nodecluster": "node:cluster", "gunicorn": "gunicorn", "cmj": "cluster-master, Java demo worker",
           "alone": "app.js alone (1 process, no manager)", "cm1": "cluster-master, 1 worker"}
 

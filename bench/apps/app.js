@@ -18,7 +18,8 @@ setTimeout(() => {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(body);
   });
-  const where = Number(process.env.LISTEN_FDS || 0) > 0 ? { fd: 3 } : { port: Number(process.env.PORT), host: '127.0.0.1' };
+  const where = Number(process.env.LISTEN_FDS || 0) > 0
+    ? { fd: 3 } : { port: Number(process.env.PORT), host: '127.0.0.1' };
   // the line cluster-master's `--ready log:` waits for (the others learn it from node:cluster's 'listening')
   server.listen(where, () => console.log(`worker ${id} listening`));
   // graceful stop: accept no more; a keep-alive connection closes after its next answer. http's close() would
