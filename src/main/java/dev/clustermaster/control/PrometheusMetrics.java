@@ -1,6 +1,7 @@
 package dev.clustermaster.control;
 
 import dev.clustermaster.core.ClusterSnapshot;
+import dev.clustermaster.core.Phase;
 import dev.clustermaster.core.RecycleReason;
 import dev.clustermaster.core.WorkerState;
 import dev.clustermaster.core.WorkerView;
@@ -38,7 +39,7 @@ final class PrometheusMetrics {
         out.append("cluster_master_failing_slots ").append(s.failingSlots().size()).append('\n');
 
         gauge(out, "cluster_master_restart_in_progress", "1 while a rolling restart runs.");
-        out.append("cluster_master_restart_in_progress ").append(s.restartProgress().isEmpty() ? 0 : 1).append('\n');
+        out.append("cluster_master_restart_in_progress ").append(s.phase() == Phase.RESTARTING ? 1 : 0).append('\n');
 
         // Several workers can share a slot during a restart; the slot's count is the newest incarnation's.
         Map<Integer, Integer> restartsBySlot = new TreeMap<>();

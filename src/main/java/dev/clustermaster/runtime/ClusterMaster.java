@@ -378,15 +378,16 @@ public final class ClusterMaster implements ControlApi {
     }
 
     private void onSignal(String name) {
-        if (name.equals("CHLD")) {
+        Signal signal = Signals.signal(name);
+        if (signal == Signal.CHLD) {
             supervisor.reap();
-        } else if (name.equals("HUP")) {
+        } else if (signal == Signal.HUP) {
             // like ctl reload: the config is read again, then the rolling restart (without a source: just the restart)
             log.info("received SIGHUP: reload");
             reload().exceptionally(e -> null);
         } else {
-            log.info("received SIG{}", name);
-            supervisor.dispatch(new Event.SignalReceived(Signals.signal(name)));
+            log.info("received {}", signal.label());
+            supervisor.dispatch(new Event.SignalReceived(signal));
         }
     }
 

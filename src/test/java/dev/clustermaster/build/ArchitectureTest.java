@@ -90,6 +90,33 @@ class ArchitectureTest {
         assertEquals(List.of(), cycles, "package dependencies: " + deps);
     }
 
+    /**
+     * Signal numbers are the os edge's: elsewhere no SIG constant holds a number, and core types no signal as an int
+     * (it speaks of {@code core.Signal}; os/Signals maps both ways).
+     */
+    @Test
+    void signalNumbersStayAtTheOsEdge() {
+        List<String> bad = new ArrayList<>();
+        for (String pkg : packageDependencies().keySet()) {
+            if (pkg.equals("os")) {
+                continue;
+            }
+            for (Source s : sources(pkg)) {
+                bad.addAll(s.find(SIGNAL_CONSTANT));
+                if (pkg.equals("core")) {
+                    bad.addAll(s.find(INT_SIGNAL));
+                }
+            }
+        }
+        assertEquals(List.of(), bad);
+        assertEquals(List.of("core/X.java: int SIGKILL =", "core/X.java: int stopSignal"), new Source("core/X.java",
+                "class X { static final int SIGKILL = 9; Signal kill; void f(int stopSignal) {} } // int signal").find(
+                SIGNAL_CONSTANT, INT_SIGNAL));
+    }
+
+    private static final Pattern SIGNAL_CONSTANT = Pattern.compile("\\bint\\s+SIG[A-Z0-9_]+\\s*=");
+    private static final Pattern INT_SIGNAL = Pattern.compile("\\bint\\s+\\w*(?:signal|Signal)\\w*");
+
     /** The rules catch what they should: a native import in control, a cycle, a stray type in core. */
     @Test
     void theRulesSeeImportsQualifiedNamesAndCycles() {
@@ -187,6 +214,18 @@ class ArchitectureTest {
         Source(String name, String text) {
             this.name = name;
             this.code = COMMENTS_AND_LITERALS.matcher(text).replaceAll(" ");
+        }
+
+        /** Each match of the patterns in code (not in comments or literals), as "file: match". */
+        List<String> find(Pattern... patterns) {
+            List<String> out = new ArrayList<>();
+            for (Pattern p : patterns) {
+                Matcher m = p.matcher(code);
+                while (m.find()) {
+                    out.add(name + ": " + m.group());
+                }
+            }
+            return out;
         }
 
         /** Imported and fully qualified names (java.*, libraries, other packages of this project). */

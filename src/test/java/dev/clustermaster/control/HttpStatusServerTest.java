@@ -91,12 +91,14 @@ class HttpStatusServerTest {
                 "cluster_master_worker_cpu_seconds_total{slot=\"0\",pid=\"4242\"} 2.50",
                 "# TYPE cluster_master_worker_restarts_total counter",
                 "cluster_master_worker_status{slot=\"0\",pid=\"4242\",status=\"42 requests\"} 1",
-                "cluster_master_recycled_total{reason=\"rss\"} 0")) {
+                "cluster_master_recycled_total{reason=\"rss\"} 0", "cluster_master_restart_in_progress 0")) {
             assertTrue(body.lines().anyMatch(line::equals), "missing '" + line + "' in\n" + body);
         }
         // every sample line is "name{labels} value" or "name value"
         body.lines().filter(l -> !l.startsWith("#")).forEach(l ->
                 assertTrue(l.matches("[a-z_]+(\\{[a-z]+=\"[^\"]*\"(,[a-z]+=\"[^\"]*\")*})? -?[0-9.]+"), l));
+        api.snapshot = new ClusterSnapshot(100, 2, Phase.RESTARTING, api.snapshot.workers(), "restarting 1/2", List.of());
+        assertTrue(request("GET", "/metrics").body().lines().anyMatch("cluster_master_restart_in_progress 1"::equals));
     }
 
     @Test
