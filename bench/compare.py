@@ -188,7 +188,8 @@ class Manager:
         r = subprocess.run(self.reload_cmd(), stdout=open(self.logfile(), "ab"), stderr=subprocess.STDOUT,
                            timeout=timeout, cwd=ROOT, env=self.env())
         if r.returncode != 0:
-            log("%s: reload command exited %d" % (self.key, r.returncode))
+            log("%s: reload command exited %d (log %s)" % (self.key, r.returncode, self.logfile()))
+            self.reload_failed = r.returncode
         return (time.monotonic() - t0) * 1000
 
     def stop(self):
@@ -224,6 +225,14 @@ class ClusterMaster(Manager):
 
 class ClusterMasterOne(ClusterMaster):
     key, name = "cm1", "cluster-master, 1 worker"
+
+
+class ClusterMasterNoProbation(ClusterMaster):
+    key, name = "cm0", "cluster-master, --probation 0"
+
+    def run_args(self):
+        a = super().run_args()
+        return a[:3] + ["--probation", "0"] + a[3:]
 
 
 class ClusterMasterJava(ClusterMaster):
@@ -370,6 +379,7 @@ def reload_under_load(m, timeout):
                                     str(m.port), ",".join(map(str, old)), str(m.size), str(timeout)],
                                    stdout=subprocess.PIPE, text=True)
         t0 = time.monotonic()
+        m.reload_failed = 0
         try:
             cmd_ms = m.reload(timeout)
         except subprocess.TimeoutExpired:
@@ -391,13 +401,13 @@ def reload_under_load(m, timeout):
     return {"command_ms": cmd_ms if survived else None, "serving_ms": new_ms,
             "failed": s["failed"] + probe_failed if survived else None,
             "wrk_failed": s["failed"], "probe_failed": probe_failed, "rps": s["rps"], "p99": s["p99"],
-            "master_survived": survived}
+            "master_survived": survived, "command_exit": m.reload_failed}
 
 
-def run_round(r, managers, extras, args):
+def run_round(r, managers, extras, reloads, args):
     res = {"load_start": os.getloadavg(), "uptime_start": uptime()}
     order = managers[r % len(managers):] + managers[:r % len(managers)]
-    for m in order + extras:
+    for m in order + extras + reloads:
         m.round = r + 1
         res[m.key] = {}
     log("round %d: %s; %s" % (r + 1, " ".join(m.key for m in order), res["uptime_start"]))
@@ -434,8 +444,15 @@ def run_round(r, managers, extras, args):
         for m in order:
             res[m.key]["reload"] = reload_under_load(m, args.reload_timeout)
             log("  %s reload %s" % (m.key, res[m.key]["reload"]))
+        for m in order:
+            m.stop()
+        for m in reloads:  # variants measured for the rolling restart only
+            res[m.key]["cold_ms"] = cold_start(m, args.timeout)
+            res[m.key]["reload"] = reload_under_load(m, args.reload_timeout)
+            log("  %s reload %s" % (m.key, res[m.key]["reload"]))
+            m.stop()
     finally:
-        for m in order + extras:
+        for m in order + extras + reloads:
             m.stop()
     res["load_end"] = os.getloadavg()
     res["uptime_end"] = uptime()
@@ -504,7 +521,7 @@ def ratio_summary(rounds, key, get):
 def report(data, args, managers):
     rounds = data["rounds"]
     n = len(rounds)
-    node = [m for m in managers if m.node_app and m.key not in ("alone", "cm1")]
+    node = [m for m in managers if m.node_app and m.key not in ("alone", "cm1", "cm0")]
     names = {m.key: m.label for m in managers}
     L = []
     add = L.append
@@ -601,6 +618,21 @@ def report(data, args, managers):
         label = names[key] + ("" if key in ("alone", "cm1") else ", %d workers" % args.size)
         add("| %s | %s |" % (label, " | ".join(cells)))
     add("")
+    if "cm0" in names:
+        add("cluster-master's rolling restart without its probation (`run ... --probation 0`, the same Node app, "
+            "measured after the others in each round): a replacement's old worker then stops as soon as the "
+            "replacement is ready, as under the other managers.")
+        add("")
+        add("| figure | %s | %s | ratio (same round) |" % (names["cm0"], names["cm"]))
+        add("|---|---|---|---|")
+        for label, get, digits, ratio in FIGURES:
+            if label.startswith("rolling restart"):
+                a = [get(r.get("cm0", {})) for r in rounds]
+                b = [get(r.get("cm", {})) for r in rounds]
+                rs = [x / y if x is not None and y else None for x, y in zip(a, b)]
+                add("| %s | %s | %s | %s |" % (label, summary(a, digits), summary(b, digits),
+                                               summary(rs, 2) if ratio else ""))
+        add("")
     if "cmj" in names:
         add("### The Java demo worker under cluster-master")
         add("")
@@ -633,7 +665,10 @@ def report(data, args, managers):
                 notes.append("round %d: %s's master exited during its rolling restart (its workers with it; "
                              "wrk then counted %d failed requests, not in the table)" % (
                                  rounds.index(r) + 1, names[m.key], rl["wrk_failed"] + rl["probe_failed"]))
-            elif rl and rl.get("serving_ms") is None:
+            if rl and rl.get("command_exit"):
+                notes.append("round %d: %s's reload command exited %d" % (
+                    rounds.index(r) + 1, names[m.key], rl["command_exit"]))
+            if rl and rl.get("master_survived", True) and rl.get("serving_ms") is None:
                 notes.append("round %d: %s's new workers did not all answer within %d s" % (
                     rounds.index(r) + 1, names[m.key], args.reload_timeout))
     if notes:
@@ -717,7 +752,7 @@ def main():
             data = json.load(f)
         for k, v in data.get("args", {}).items():
             setattr(args, k, v)
-        keys = [k for k in ("cm", "pm2", "ncm", "nodecluster", "gunicorn", "cmj", "alone", "cm1")
+        keys = [k for k in ("cm", "pm2", "ncm", "nodecluster", "gunicorn", "cmj", "alone", "cm1", "cm0")
                 if k in data["rounds"][0]]
         text = report(data, args, [labelled(k) for k in keys])
         print(text)
@@ -732,6 +767,11 @@ def main():
             sys.exit("compare.py: %s not found: %s" % (tool, hint))
     if not os.path.exists(JAR):
         sys.exit("compare.py: no %s: run `mvn -o -q package -DskipTests` first" % JAR)
+    newer = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(ROOT, "src", "main")) for f in fs
+             if os.path.getmtime(os.path.join(d, f)) > os.path.getmtime(JAR)]
+    if newer and "JAR" not in os.environ:
+        sys.exit("compare.py: %s is older than %s: run `mvn -o -q package -DskipTests` first (or set JAR=)"
+                 % (os.path.relpath(JAR, ROOT), os.path.relpath(newer[0], ROOT)))
     npm_install()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = os.path.abspath(args.out or os.path.join(ROOT, "bench", ".results", stamp))
@@ -749,7 +789,8 @@ def main():
     only = set(filter(None, args.only.split(",")))
     managers = [k(out, args.size, args.delay) for k in kinds if not only or k.key in only or k.key == "cm"]
     extras = [Alone(out, 1, 0), ClusterMasterOne(out, 1, args.delay)]
-    for m in managers + extras:
+    reloads = [ClusterMasterNoProbation(out, args.size, args.delay)]
+    for m in managers + extras + reloads:
         m.label = LABELS[m.key]
 
     command = "python3 bench/compare.py" + "".join(" " + a for a in map(shlex.quote, sys.argv[1:]))
@@ -760,13 +801,13 @@ def main():
     t_start = time.monotonic()
     try:
         for r in range(args.rounds):
-            data["rounds"].append(run_round(r, managers, extras, args))
+            data["rounds"].append(run_round(r, managers, extras, reloads, args))
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump(data, f, indent=1)
     finally:
         for p in SESSIONS:
             end_group(p, 5)
-    text = report(data, args, managers + extras)
+    text = report(data, args, managers + extras + reloads)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(text + "\n")
     print(text)
@@ -779,7 +820,8 @@ def main():
 LABELS = {"cm": "cluster-master", "pm2": "PM2 " + PINNED["pm2"],
           "ncm": "npm cluster-master " + PINNED["cluster-master"],
           "nodecluster": "node:cluster", "gunicorn": "gunicorn", "cmj": "cluster-master, Java demo worker",
-          "alone": "app.js alone (1 process, no manager)", "cm1": "cluster-master, 1 worker"}
+          "alone": "app.js alone (1 process, no manager)", "cm1": "cluster-master, 1 worker",
+          "cm0": "cluster-master, `--probation 0`"}
 
 
 def labelled(key):
