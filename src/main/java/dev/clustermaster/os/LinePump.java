@@ -47,18 +47,23 @@ public final class LinePump {
 
             @Override
             public void onClose() {
-                try {
-                    lines.finish();
-                } finally {
-                    Libc.closeQuietly(fd);
-                    try {
-                        onEof.run();
-                    } catch (RuntimeException e) {
-                        log.error("{}: EOF callback failed", name, e);
-                    }
-                }
+                end(lines, fd, name, onEof);
             }
         });
+    }
+
+    /** The last unterminated line, then the fd closed, then onEof: whatever the line consumer threw. */
+    private static void end(LineSplitter lines, int fd, String name, Runnable onEof) {
+        try {
+            lines.finish();
+        } finally {
+            Libc.closeQuietly(fd);
+            try {
+                onEof.run();
+            } catch (RuntimeException e) {
+                log.error("{}: EOF callback failed", name, e);
+            }
+        }
     }
 
     private static LineSplitter splitter(String name, Consumer<String> onLine) {
@@ -105,16 +110,10 @@ public final class LinePump {
                     break;
                 }
             }
-            lines.finish();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            Libc.closeQuietly(fd);
-            try {
-                onEof.run();
-            } catch (RuntimeException e) {
-                log.error("{}: EOF callback failed", name, e);
-            }
+            end(lines, fd, name, onEof);
         }
     }
 }

@@ -35,24 +35,13 @@ class ClusterMasterIT {
     private ClusterMaster master;
 
     private Config.Builder shWorkers(String script, int size) {
-        return Config.builder()
-                .exec("sh", "-c", script, "worker")
-                .size(size)
-                .signals(false)
-                .readyGraceMillis(200)
-                .stopTimeoutMillis(2_000)
-                .backoff(200, 2_000)
-                .repl(false)
-                .runtimeDir(dir.resolve("run"))
+        return InProcessMaster.shWorkers(dir, script, size).stopTimeoutMillis(2_000).backoff(200, 2_000)
                 .env("OUT", dir.toString());
     }
 
     @AfterEach
     void tearDown() {
-        if (master != null && !master.exitCode().isDone()) {
-            master.quitHard();
-            master.exitCode().orTimeout(10, TimeUnit.SECONDS).join();
-        }
+        InProcessMaster.stop(master, Duration.ofSeconds(10));
     }
 
     private ClusterSnapshot waitReady(int n) {

@@ -86,10 +86,7 @@ class ControlIT {
     @AfterEach
     void stopMaster() {
         repls.forEach(Repl::close);
-        if (master != null && !master.exitCode().isDone()) {
-            master.quitHard();
-            master.exitCode().orTimeout(10, TimeUnit.SECONDS).join();
-        }
+        InProcessMaster.stop(master, Duration.ofSeconds(10));
     }
 
     // ------------------------------------------------------------------ REPL

@@ -26,23 +26,12 @@ class DeadlineIT {
     private ClusterMaster master;
 
     private Config.Builder shWorkers(String script, int size) {
-        return Config.builder()
-                .exec("sh", "-c", script, "worker")
-                .size(size)
-                .signals(false)
-                .readyGraceMillis(200)
-                .stopTimeoutMillis(1_500)
-                .backoff(300, 600)
-                .repl(false)
-                .runtimeDir(dir.resolve("run"));
+        return InProcessMaster.shWorkers(dir, script, size).stopTimeoutMillis(1_500).backoff(300, 600);
     }
 
     @AfterEach
     void tearDown() {
-        if (master != null && !master.exitCode().isDone()) {
-            master.quitHard();
-            master.exitCode().orTimeout(10, TimeUnit.SECONDS).join();
-        }
+        InProcessMaster.stop(master, Duration.ofSeconds(10));
     }
 
     @Test

@@ -41,10 +41,7 @@ class SupervisionIT {
 
     @AfterEach
     void tearDown() {
-        if (master != null && !master.exitCode().isDone()) {
-            master.quitHard();
-            master.exitCode().orTimeout(20, TimeUnit.SECONDS).join();
-        }
+        InProcessMaster.stop(master, Duration.ofSeconds(20));
     }
 
     private Config.Builder javaWorkers(int size) {
@@ -58,12 +55,7 @@ class SupervisionIT {
     }
 
     private Config.Builder shWorkers(String script, int size) {
-        return Config.builder()
-                .exec("sh", "-c", script, "worker")
-                .size(size).signals(false).repl(false)
-                .readyGraceMillis(200)
-                .stopTimeoutMillis(2_000)
-                .runtimeDir(dir.resolve("run"));
+        return InProcessMaster.shWorkers(dir, script, size).stopTimeoutMillis(2_000);
     }
 
     private ClusterSnapshot waitReady(int n) {
