@@ -39,10 +39,11 @@ class DocsExamplesIT {
     }
 
     /** The example's two lines: the master command and the request with its expected answer. */
-    private record Example(String run, String curl) {
+    record Example(String run, String curl) {
     }
 
-    private static Example example(String tag) throws IOException {
+    /** The two lines of the run block TAG, as this test runs them (DocsCommandsIT checks the docs against it). */
+    static Example example(String tag) throws IOException {
         Matcher m = RUN.matcher(doc());
         while (m.find()) {
             if (m.group(1).equals(tag)) {

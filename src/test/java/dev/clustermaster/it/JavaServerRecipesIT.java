@@ -37,10 +37,11 @@ class JavaServerRecipesIT {
     @TempDir
     Path dir;
 
-    private record Recipe(String className, String source, String command) {
+    record Recipe(String className, String source, String command) {
     }
 
-    private static Recipe recipe(String className) throws IOException {
+    /** The recipe's class and its run line, as this test runs them (DocsCommandsIT checks the docs against it). */
+    static Recipe recipe(String className) throws IOException {
         Matcher m = BLOCK.matcher(Files.readString(Path.of(System.getProperty("basedir", "."), "docs", "java-servers.md")));
         while (m.find()) {
             if (m.group(1).equals(className)) {
