@@ -1,19 +1,16 @@
 package dev.clustermaster.control;
 
+import dev.clustermaster.os.UnixSockets;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
@@ -64,22 +61,12 @@ final class SocketFileGuard {
      * same name) or when the path is not a socket, rather than breaking the other master's REPL.
      */
     static void removeStaleSocket(Path socket) throws IOException {
-        BasicFileAttributes attrs;
-        try {
-            attrs = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return;
-        }
-        if (!attrs.isOther()) {
-            throw new IOException("control socket path " + socket + " exists and is not a socket; refusing to replace it");
-        }
-        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            probe.connect(UnixDomainSocketAddress.of(socket));
-            throw new IOException("another cluster-master is already listening on " + socket
+        switch (UnixSockets.removeStale(socket)) {
+            case NOT_A_SOCKET -> throw new IOException("control socket path " + socket + " exists and is not a socket; refusing to replace it");
+            case LIVE -> throw new IOException("another cluster-master is already listening on " + socket
                     + " (stop it, or give this one another name or repl path)");
-        } catch (ConnectException e) {
-            Files.deleteIfExists(socket);
-            log.info("removed stale control socket {}", socket);
+            case STALE -> log.info("removed stale control socket {}", socket);
+            case NONE -> { }
         }
     }
 

@@ -3,15 +3,12 @@ package dev.clustermaster.os;
 import jnr.ffi.byref.IntByReference;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -324,25 +321,17 @@ public final class ListenSockets {
      * so binding fails with "Address already in use" instead of stealing its path.
      */
     private static void removeStaleSocket(Spec spec) throws IOException {
-        Path path = Path.of(spec.path);
-        BasicFileAttributes attributes;
+        UnixSockets.Leftover leftover;
         try {
-            attributes = Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            leftover = UnixSockets.removeStale(Path.of(spec.path));
         } catch (IOException e) {
-            return; // nothing there (or unreadable: bind reports it)
+            return; // unreadable: bind reports it
         }
-        if (!attributes.isOther()) {
-            throw new IOException("cannot listen on " + spec.address() + ": the path exists and is not a socket");
+        switch (leftover) {
+            case NOT_A_SOCKET -> throw new IOException("cannot listen on " + spec.address() + ": the path exists and is not a socket");
+            case LIVE -> throw new IOException("cannot listen on " + spec.address() + ": Address already in use (a server answers there)");
+            default -> { }
         }
-        SocketChannel probe;
-        try {
-            probe = SocketChannel.open(UnixDomainSocketAddress.of(path));
-        } catch (ConnectException stale) {
-            Files.deleteIfExists(path);
-            return;
-        }
-        probe.close();
-        throw new IOException("cannot listen on " + spec.address() + ": Address already in use (a server answers there)");
     }
 
     /** Closes the fds and removes the socket files of unix listeners: for sockets this class bound. */

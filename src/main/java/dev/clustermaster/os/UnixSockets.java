@@ -4,7 +4,15 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import jnr.unixsocket.Credentials;
 import jnr.unixsocket.UnixServerSocketChannel;
 import jnr.unixsocket.UnixSocketAddress;
@@ -21,6 +29,32 @@ public final class UnixSockets {
 
     /** Who is at the other end, as the kernel saw it at connect time. */
     public record PeerCredentials(int pid, int uid, int gid) {
+    }
+
+    /** What was at a socket path before a bind; only {@link #STALE} is removed. */
+    public enum Leftover { NONE, STALE, NOT_A_SOCKET, LIVE }
+
+    /**
+     * Clears the way for a bind: a socket file nobody answers on (its server died) is deleted; a file that is no
+     * socket, or a socket a live server answers on, is left alone for the caller to refuse.
+     */
+    public static Leftover removeStale(Path path) throws IOException {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return Leftover.NONE;
+        }
+        if (!attributes.isOther()) {
+            return Leftover.NOT_A_SOCKET;
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            return Leftover.LIVE;
+        } catch (ConnectException e) {
+            Files.deleteIfExists(path);
+            return Leftover.STALE;
+        }
     }
 
     /** A socket bound to {@code path} and listening; the file is created with the process umask. */

@@ -49,6 +49,22 @@ class UnixSocketsTest {
     }
 
     @Test
+    void onlyAStaleSocketIsRemoved() throws Exception {
+        Path path = dir.resolve("s.sock");
+        assertEquals(UnixSockets.Leftover.NONE, UnixSockets.removeStale(path));
+        java.nio.file.Files.writeString(path, "data");
+        assertEquals(UnixSockets.Leftover.NOT_A_SOCKET, UnixSockets.removeStale(path));
+        java.nio.file.Files.delete(path);
+        try (UnixSockets.Listener listener = UnixSockets.listen(path, 8)) {
+            assertEquals(UnixSockets.Leftover.LIVE, UnixSockets.removeStale(path));
+            assertTrue(java.nio.file.Files.exists(path));
+        }
+        assertTrue(java.nio.file.Files.exists(path), "closing a listener leaves its file");
+        assertEquals(UnixSockets.Leftover.STALE, UnixSockets.removeStale(path));
+        assertTrue(!java.nio.file.Files.exists(path));
+    }
+
+    @Test
     void shutdownWakesABlockedAccept() throws Exception {
         try (UnixSockets.Listener listener = UnixSockets.listen(dir.resolve("s.sock"), 8)) {
             CompletableFuture<UnixSockets.Connection> accepted = CompletableFuture.supplyAsync(() -> {
