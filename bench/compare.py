@@ -538,7 +538,7 @@ def report(data, args, managers):
         "-- bench/apps/app.js`, the packaged launcher `packaging/cluster-master` with its AppCDS archives, as "
         "installed), on `PORT` through node:cluster under PM2 (cluster mode, `pm2 start app.js -i N`), npm "
         "cluster-master (`bench/apps/ncm-master.js`) and plain node:cluster (`bench/apps/node-cluster.js`, a "
-        "30-line primary written for this bench). gunicorn runs `bench/apps/wsgi_app.py`, the same idea (the "
+        "35-line primary written for this bench). gunicorn runs `bench/apps/wsgi_app.py`, the same idea (the "
         "delay in the import, the same body; sync workers, which close every connection). The Java demo "
         "worker is in its own table below.")
     add("")
@@ -725,9 +725,10 @@ def versions(out):
     return ["cluster-master at %s (`mvn -o -q package -DskipTests`)" % head,
             cmd("java", "-version"),
             "node " + cmd("node", "--version"),
-            "PM2 " + PINNED["pm2"], "npm cluster-master " + PINNED["cluster-master"],
-            cmd("gunicorn", "--version"),
-            cmd("wrk", "--version").split(" [")[0]]
+            "PM2 %s and npm cluster-master %s (npm, pinned; the script installs them into bench/.cache/npm)"
+            % (PINNED["pm2"], PINNED["cluster-master"]),
+            cmd("gunicorn", "--version") + " and wrk " + cmd("wrk", "--version").split(" [")[0].split()[-1]
+            + " (Debian packages)"]
 
 
 def main():
