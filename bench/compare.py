@@ -352,7 +352,7 @@ def throughput(m, seconds, tag, close=False):
                        stdout=f, stderr=subprocess.STDOUT, check=True, timeout=seconds + 30)
     used = {p: (cpu_ticks(p) - c0[p]) / CLK_TCK for p in procs if alive(p)}
     s = wrkstat(path)
-    # CPU per request depends much less on the machine's other load than req/s does
+    # CPU per request moves less with the machine's other load than req/s does
     return {"rps": s["rps"], "failed": s["failed"], "p99": s["p99"],
             "master_cpu": used.get(master, 0) / (time.monotonic() - t0) * 100,
             "master_us": used.get(master, 0) / max(s["requests"], 1) * 1e6,
@@ -597,8 +597,9 @@ def report(data, args, managers):
     add("The data path against the app alone, same rounds (`wrk -t2 -c32 -d%ds --timeout 5s`, keep-alive, and "
         "with `-H 'Connection: close'`, a new connection for every request). Per request: the CPU time "
         "(user + system) the master used, and the master and its workers together, divided by the requests "
-        "answered; the ratio is req/s against the app alone in the same round. CPU per request depends much "
-        "less on the machine's other load than req/s does:" % args.tput)
+        "answered; the ratio is req/s against the app alone in the same round. CPU per request moves less "
+        "with the machine's other load than req/s does, but it moves too (busy cores mean more switches and "
+        "colder caches):" % args.tput)
     add("")
     add("| system | keep-alive: req/s | ratio | master µs/request | all µs/request | new connections: req/s | "
         "ratio | master µs/request | all µs/request |")
