@@ -384,6 +384,15 @@ public final class ControlServer implements java.io.Closeable {
             closeQuietly(unixServer);
             removeOwnSocketFile();
         }
+        long answers = Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        for (ReplSession s : List.copyOf(sessions.keySet())) {
+            try {
+                s.awaitAnswered(answers); // "stopping 2 workers" reaches the client that asked for the stop
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         sessions.keySet().forEach(ReplSession::abort);
         for (Thread t : List.copyOf(sessions.values())) {
             joinUntil(t, deadline);

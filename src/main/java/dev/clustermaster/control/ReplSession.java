@@ -9,6 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One REPL connection: reads lines, runs them through the {@link CommandTree}, writes answers. Interactive
@@ -203,14 +204,10 @@ final class ReplSession implements Runnable, CommandContext {
             if (text.strip().startsWith("{")) {
                 jsonSession = true;
             }
-            busy = true;
+            setBusy(true);
             ranCommand = true;
             lastCommandAt = System.nanoTime();
-            try {
-                reply = host.commands().execute(parsed, host.api(), this);
-            } finally {
-                busy = false;
-            }
+            reply = host.commands().execute(parsed, host.api(), this);
         } catch (CommandSyntaxException e) {
             json = e.jsonOutput() || jsonSession;
             reply = Reply.usage("", e.getMessage());
@@ -223,8 +220,32 @@ final class ReplSession implements Runnable, CommandContext {
         }
         String answer = reply(reply, json || jsonSession);
         boolean keepOpen = !reply.closeSession();
-        send(keepOpen && !jsonSession ? answer + prompt : answer);
+        try {
+            send(keepOpen && !jsonSession ? answer + prompt : answer);
+        } finally {
+            setBusy(false);
+        }
         return keepOpen;
+    }
+
+    private void setBusy(boolean value) {
+        synchronized (writeLock) {
+            busy = value;
+            writeLock.notifyAll();
+        }
+    }
+
+    /**
+     * Waits until a command being run has its answer written, so a shutdown that the command itself caused
+     * (stop, quit) does not cut the answer off; bounded by the deadline.
+     */
+    void awaitAnswered(long deadlineNanos) throws InterruptedException {
+        synchronized (writeLock) {
+            long left;
+            while (busy && (left = deadlineNanos - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(writeLock, left);
+            }
+        }
     }
 
     private static String reply(Reply reply, boolean json) {

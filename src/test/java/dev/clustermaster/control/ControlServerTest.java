@@ -101,6 +101,23 @@ class ControlServerTest {
     }
 
     @Test
+    void theAnswerToStopIsWrittenBeforeTheServerCloses() throws Exception {
+        // the real master exits (and closes this server) as soon as its workers are gone, which can be before
+        // the session has written the answer: here the close starts first, on purpose
+        api.stopAnswer = () -> {
+            Thread closer = new Thread(server::close, "closer");
+            closer.start();
+            dev.clustermaster.it.Wait.pause(300);
+            return java.util.concurrent.CompletableFuture.completedFuture("stopping 2 workers");
+        };
+        start(o -> o);
+        try (ReplTestClient c = ReplTestClient.open(socket)) {
+            assertEquals("stopping 2 workers", c.command("stop()"));
+            c.readToEnd(ReplTestClient.WAIT);
+        }
+    }
+
+    @Test
     void slowCommandAnswersTimedOut() throws Exception {
         api.restartAnswer = java.util.concurrent.CompletableFuture::new;
         start(o -> o);

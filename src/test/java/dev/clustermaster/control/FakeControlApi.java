@@ -20,6 +20,8 @@ final class FakeControlApi implements ControlApi {
     /** What restart() returns; replace to simulate slow or failing restarts. */
     volatile Supplier<CompletableFuture<String>> restartAnswer = () -> CompletableFuture.completedFuture("restarted 2 workers");
     volatile Supplier<CompletableFuture<String>> signalAnswer = null;
+    /** What stop() returns; replace to act as a master that exits while answering. */
+    volatile Supplier<CompletableFuture<String>> stopAnswer = () -> CompletableFuture.completedFuture("stopping");
 
     FakeControlApi() {
         long now = System.currentTimeMillis();
@@ -49,7 +51,7 @@ final class FakeControlApi implements ControlApi {
     @Override
     public CompletableFuture<String> stop() {
         calls.add("stop");
-        return CompletableFuture.completedFuture("stopping");
+        return stopAnswer.get();
     }
 
     @Override
