@@ -497,7 +497,7 @@ class DocsCommandsIT {
 
     /** Runs every doc command of the scenario: masters first (they stay up), then the others in doc order. */
     private void runScenario(Scenario s, Path cwd, Map<String, String> env) throws Exception {
-        port = ReadinessIT.consecutiveFreePorts(2);
+        port = Http.freePorts(2);
         env.put("CM_WEBSERVER_PORT", Integer.toString(port + 1));
         List<Map.Entry<DocCommand, Sandbox>> commands = sandboxed(s);
         List<Master> masters = new ArrayList<>();

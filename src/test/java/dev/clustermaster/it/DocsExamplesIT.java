@@ -105,7 +105,7 @@ class DocsExamplesIT {
         int docPort = Integer.parseInt(curl.group(2));
         Map<String, String> ports = new LinkedHashMap<>();
         int listen = Http.freePort();
-        int base = ReadinessIT.consecutiveFreePorts(2 * size);
+        int base = Http.freePorts(2 * size);
         ports.put("127.0.0.1:8080", "127.0.0.1:" + listen);
         ports.put("--port-base 8000", "--port-base " + base);
         ports.put("127.0.0.1:8001", "127.0.0.1:" + (base + 1));

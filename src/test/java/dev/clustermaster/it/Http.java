@@ -38,8 +38,56 @@ public final class Http {
     }
 
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        return freePorts(1);
+    }
+
+    /**
+     * A base port with n free ports from it, checked by binding them, then released. Chosen below the kernel's
+     * ephemeral range: a port from that range, once released, can be taken by any outgoing connection (a load
+     * generator, a readiness probe) before the process under test binds it (a CI failure: "Address already in use").
+     */
+    public static int freePorts(int n) throws IOException {
+        int[] ephemeral = ephemeralRange();
+        int low = 10_000;
+        int high = ephemeral[0] > low + 1_000 ? ephemeral[0] : 65_536; // else above the range
+        if (high == 65_536) {
+            low = ephemeral[1] + 1;
+        }
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = low + RANDOM.nextInt(high - low - n);
+            if (allBindable(base, n)) {
+                return base;
+            }
+        }
+        throw new IOException("no " + n + " consecutive free ports in " + low + ".." + (high - 1));
+    }
+
+    private static final java.util.Random RANDOM = new java.util.Random();
+
+    private static boolean allBindable(int base, int n) throws IOException {
+        java.util.List<ServerSocket> held = new java.util.ArrayList<>();
+        try {
+            for (int p = base; p < base + n; p++) {
+                held.add(new ServerSocket(p, 1, InetAddress.getLoopbackAddress()));
+            }
+            return true;
+        } catch (IOException e) {
+            return false; // taken: try another base
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** net.ipv4.ip_local_port_range, or Linux's default. */
+    private static int[] ephemeralRange() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .trim().split("\\s+");
+            return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+        } catch (IOException | RuntimeException e) {
+            return new int[] {32_768, 60_999};
         }
     }
 }

@@ -171,7 +171,7 @@ class JavaServerRecipesIT {
     void theJdkHttpServerRunsOnItsOwnPortPerWorker() throws Exception {
         Recipe r = recipe("JdkApp");
         build(r, name -> false);
-        int base = ReadinessIT.consecutiveFreePorts(4);
+        int base = Http.freePorts(4);
         Path log = dir.resolve("master.log");
         Process master = start(r.command().replace("--port-base 8000", "--port-base " + base), log);
         try {

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +65,7 @@ class ReadinessIT {
 
     @Test
     void anHttpProbeOfEachWorkersOwnPortGatesReadinessAndRollingRestarts() throws Exception {
-        int base = consecutiveFreePorts(4);
+        int base = Http.freePorts(4);
         try (MasterProcess m = MasterProcess.start(dir, List.of(), "--jar", appJar().toString(), "--size", "2",
                 "--port-base", Integer.toString(base), "--ready", "http://127.0.0.1:$PORT/",
                 "--env", "APP_STARTUP_DELAY_MS=2500", "--repl", "false", "--runtime-dir", dir.resolve("run").toString())) {
@@ -92,27 +90,4 @@ class ReadinessIT {
         }
     }
 
-    /** A base port with n free ports from it (checked by binding them, then releasing). */
-    static int consecutiveFreePorts(int n) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = Http.freePort();
-            if (base + n > 65535) {
-                continue;
-            }
-            List<ServerSocket> held = new ArrayList<>();
-            try {
-                for (int p = base; p < base + n; p++) {
-                    held.add(new ServerSocket(p, 1, InetAddress.getLoopbackAddress()));
-                }
-                return base;
-            } catch (IOException e) {
-                // taken: try another base
-            } finally {
-                for (ServerSocket s : held) {
-                    s.close();
-                }
-            }
-        }
-        throw new IOException("no " + n + " consecutive free ports");
-    }
 }
