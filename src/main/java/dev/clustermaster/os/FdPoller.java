@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,8 @@ public final class FdPoller {
     }
 
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** A wake-up byte is in the pipe and not yet drained: a burst of execute() (a mass spawn) writes it once. */
+    private final AtomicBoolean wakePending = new AtomicBoolean();
     /** Poller thread only. */
     private final Map<Integer, Reader> readers = new LinkedHashMap<>();
     private final byte[] buffer = new byte[BUFFER_SIZE];
@@ -85,7 +88,7 @@ public final class FdPoller {
     /** Runs task on the poller thread, in submission order. */
     public void execute(Runnable task) {
         tasks.add(task);
-        if (Thread.currentThread() != thread) {
+        if (Thread.currentThread() != thread && wakePending.compareAndSet(false, true)) {
             // a full pipe already holds a pending wake-up: EAGAIN is fine
             Libc.api().write(wakeWrite, one, 1);
         }
@@ -155,8 +158,11 @@ public final class FdPoller {
     private void drainWakeups() {
         byte[] sink = new byte[256];
         while (Libc.api().read(wakeRead, sink, sink.length) > 0) {
-            // each byte was one execute(); the tasks themselves are in the queue
+            // the tasks themselves are in the queue
         }
+        // cleared only once the pipe is empty, before the tasks run: a task added before this is run next, one
+        // added after writes a fresh byte (cleared first, a byte written meanwhile would be read with no flag left)
+        wakePending.set(false);
     }
 
     private void runTasks() {

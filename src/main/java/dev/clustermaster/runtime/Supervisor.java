@@ -18,10 +18,16 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -41,6 +47,9 @@ final class Supervisor {
     private final int masterPid;
     private final Map<Long, WorkerHandle> handles = new HashMap<>();
     private final Map<Integer, Long> workerByPid = new HashMap<>();
+    /** Spawns in flight at once in a mass spawn. */
+    private static final int SPAWN_THREADS = 4;
+    private ExecutorService spawnPool;
     private volatile ClusterSnapshot snapshot;
     private final List<Action.Reply> heldReplies = new java.util.ArrayList<>();
     private boolean exited;
@@ -65,8 +74,17 @@ final class Supervisor {
         events.add(first);
         while (!events.isEmpty()) {
             List<Action> actions = master.handle(events.poll(), nowMillis());
-            for (Action action : actions) {
-                execute(action, events);
+            for (int i = 0; i < actions.size(); ) {
+                int end = i;
+                while (end < actions.size() && actions.get(end) instanceof Action.Spawn) {
+                    end++;
+                }
+                if (end - i > 1) {
+                    spawnAll(actions.subList(i, end), events);
+                    i = end;
+                } else {
+                    execute(actions.get(i++), events);
+                }
             }
         }
         publish();
@@ -150,6 +168,80 @@ final class Supervisor {
         if (h != null) {
             h.channel.send(line);
         }
+    }
+
+    /**
+     * Several spawns at once (start, resize): each posix_spawn blocks until its child execs, which on a busy machine
+     * means waiting for the scheduler to run the child; the spawn calls overlap on a few threads while everything
+     * else (sockets, fds, handles, events in order) stays on the loop.
+     */
+    private void spawnAll(List<Action> spawns, Deque<Event> events) {
+        List<WorkerLauncher.Prepared> prepared = new ArrayList<>();
+        for (Action a : spawns) {
+            Action.Spawn s = (Action.Spawn) a;
+            try {
+                prepared.add(launcher.prepare(s.workerId(), s.slot(), s.restarts()));
+            } catch (IOException | RuntimeException e) {
+                events.add(new Event.SpawnFailed(s.workerId(), e.getMessage()));
+            }
+        }
+        List<Future<Integer>> pids = new ArrayList<>();
+        for (WorkerLauncher.Prepared p : prepared) {
+            pids.add(spawnPool().submit(() -> launcher.spawn(p)));
+        }
+        for (int i = 0; i < prepared.size(); i++) {
+            WorkerLauncher.Prepared p = prepared.get(i);
+            int pid;
+            try {
+                pid = awaitPid(pids.get(i));
+            } catch (IOException | RuntimeException e) {
+                p.abort();
+                events.add(new Event.SpawnFailed(p.workerId, e.getMessage()));
+                continue;
+            }
+            WorkerHandle h = launcher.start(p, pid);
+            handles.put(p.workerId, h);
+            workerByPid.put(pid, p.workerId);
+            events.add(new Event.Spawned(p.workerId, pid));
+        }
+    }
+
+    private static int awaitPid(Future<Integer> f) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;  // the child may already run: its pid must still be known
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Made at the first mass spawn; its threads never end: PR_SET_PDEATHSIG (setpriv) fires when the thread that
+     * spawned a worker exits, not the process, so a pool thread timing out would SIGTERM the workers it started.
+     */
+    private ExecutorService spawnPool() {
+        if (spawnPool == null) {
+            AtomicInteger n = new AtomicInteger();
+            spawnPool = Executors.newFixedThreadPool(SPAWN_THREADS, r -> {
+                Thread t = new Thread(r, "cm-spawn-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return spawnPool;
     }
 
     private void execute(Action action, Deque<Event> events) {

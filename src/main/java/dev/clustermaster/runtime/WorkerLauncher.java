@@ -92,6 +92,54 @@ final class WorkerLauncher implements AutoCloseable {
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
+        Prepared p = prepare(workerId, slot, restarts);
+        int pid;
+        try {
+            pid = spawn(p);
+        } catch (IOException | RuntimeException e) {
+            p.abort();
+            throw e;
+        }
+        return start(p, pid);
+    }
+
+    /**
+     * A worker made ready to spawn on the loop thread: its notify socket, IPC channel, pipes, environment and fd
+     * map. Only {@link #spawn} may run on another thread (it touches nothing of the launcher's state), so a mass
+     * spawn overlaps the waits of posix_spawn for each child to exec.
+     */
+    final class Prepared {
+        final long workerId;
+        final int slot;
+        final NotifyListener notify;
+        final WorkerIpc channel;
+        final Pipe out;
+        final Pipe err;
+        final Map<String, String> env;
+        final LaunchOptions options;
+        final Integer port;
+
+        private Prepared(long workerId, int slot, NotifyListener notify, WorkerIpc channel, Pipe out, Pipe err,
+                         Map<String, String> env, LaunchOptions options, Integer port) {
+            this.workerId = workerId;
+            this.slot = slot;
+            this.notify = notify;
+            this.channel = channel;
+            this.out = out;
+            this.err = err;
+            this.env = env;
+            this.options = options;
+            this.port = port;
+        }
+
+        /** The spawn failed: everything prepared is closed (loop thread). */
+        void abort() {
+            portsInUse.remove(port);
+            closeAll(notify, channel, out, err);
+        }
+    }
+
+    Prepared prepare(long workerId, int slot, int restarts) throws IOException {
         if (!Files.isDirectory(workersDir)) {
             // someone cleaned the runtime dir under us (tmpfiles, an operator): make it again rather than fail every spawn
             Files.createDirectories(workersDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -128,48 +176,58 @@ final class WorkerLauncher implements AutoCloseable {
             if (port != null) {
                 env.put("PORT", port.toString());
             }
-            int pid;
-            try {
-                pid = spawner.spawn(launchOptions(env, fds));
-            } catch (IOException | RuntimeException e) {
-                portsInUse.remove(port);
-                throw e;
-            }
-            if (orphanGuard != null) {
-                orphanGuard.add(pid);
-            }
-            channel.closeChildEnd();
-            if (config.captureOutput()) {
-                Consumer<String> readyLine = readyLineWatcher(workerId);
-                pump(out, slot, pid, "out", false, readyLine);
-                pump(err, slot, pid, "err", true, readyLine);
-            }
-            AutoCloseable probe = startProbe(workerId, env);
-            WorkerIpc ch = channel;
-            ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
-                    () -> callbacks.ipcClosed(workerId));
-            AtomicBoolean released = new AtomicBoolean();
-            return new WorkerHandle(workerId, slot, pid, ch, notify, () -> {
-                if (released.compareAndSet(false, true)) {
-                    if (orphanGuard != null) {
-                        orphanGuard.remove(pid);
-                    }
-                    portsInUse.remove(port);
-                    closeQuietly(probe);
-                }
-            });
+            return new Prepared(workerId, slot, notify, channel, out, err, env, launchOptions(env, fds), port);
         } catch (IOException | RuntimeException e) {
-            notify.close();
-            if (channel != null) {
-                channel.close();
-            }
-            if (out != null) {
-                out.close();
-            }
-            if (err != null) {
-                err.close();
-            }
+            closeAll(notify, channel, out, err);
             throw e;
+        }
+    }
+
+    /** The one step that may run off the loop thread: posix_spawn of a prepared worker. */
+    int spawn(Prepared p) throws IOException {
+        return spawner.spawn(p.options);
+    }
+
+    /** The process runs: the master drops the child's ends and starts reading the worker (loop thread). */
+    WorkerHandle start(Prepared p, int pid) {
+        long workerId = p.workerId;
+        int slot = p.slot;
+        Integer port = p.port;
+        if (orphanGuard != null) {
+            orphanGuard.add(pid);
+        }
+        p.channel.closeChildEnd();
+        if (config.captureOutput()) {
+            Consumer<String> readyLine = readyLineWatcher(workerId);
+            pump(p.out, slot, pid, "out", false, readyLine);
+            pump(p.err, slot, pid, "err", true, readyLine);
+        }
+        AutoCloseable probe = startProbe(workerId, p.env);
+        WorkerIpc ch = p.channel;
+        ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
+                () -> callbacks.ipcClosed(workerId));
+        AtomicBoolean released = new AtomicBoolean();
+        return new WorkerHandle(workerId, slot, pid, ch, p.notify, () -> {
+            if (released.compareAndSet(false, true)) {
+                if (orphanGuard != null) {
+                    orphanGuard.remove(pid);
+                }
+                portsInUse.remove(port);
+                closeQuietly(probe);
+            }
+        });
+    }
+
+    private static void closeAll(NotifyListener notify, WorkerIpc channel, Pipe out, Pipe err) {
+        notify.close();
+        if (channel != null) {
+            channel.close();
+        }
+        if (out != null) {
+            out.close();
+        }
+        if (err != null) {
+            err.close();
         }
     }
 
