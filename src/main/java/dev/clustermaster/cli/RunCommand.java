@@ -99,8 +99,11 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--stop-timeout", paramLabel = "DURATION", description = "SIGTERM to SIGKILL (default 10s).")
     String stopTimeout;
 
-    @Option(names = "--surge", paramLabel = "N", description = "Slots replaced at once in a rolling restart (default 1).")
+    @Option(names = "--surge", paramLabel = "N|auto", description = "Slots replaced at once in a rolling restart (default auto: a quarter of the workers, at least 1).")
     String surge;
+
+    @Option(names = "--spare", paramLabel = "N", description = "Warm spares: Java workers started and held from accepting (in ClusterWorker.inheritedListener()) until a worker dies or a rolling restart needs a slot (default 0).")
+    String spare;
 
     @Option(names = "--backoff-initial", paramLabel = "DURATION", description = "First delay of a crash loop (default 500ms).")
     String backoffInitial;
@@ -247,6 +250,7 @@ public final class RunCommand implements Callable<Integer> {
         put(s, "ready.timeout", readyTimeout);
         put(s, "stop.timeout", stopTimeout);
         put(s, "surge", surge);
+        put(s, "spare", spare);
         put(s, "backoff.initial", backoffInitial);
         put(s, "backoff.max", backoffMax);
         put(s, "probation", probation);

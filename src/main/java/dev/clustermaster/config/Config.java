@@ -66,7 +66,7 @@ public final class Config {
                 b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis,
                 b.probationMillis, Signals.signal(b.stopSignal), new Policy.CrashLoop(b.crashLoopFailures, b.crashLoopWindowMillis),
                 b.workerWatchdogMillis, b.mainClass != null || b.jar != null ? Signal.QUIT : null,
-                new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS));
+                new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS), b.spare);
         this.readiness = b.readiness;
         this.portBase = b.portBase;
         this.listen = List.copyOf(b.listen);
@@ -168,7 +168,9 @@ public final class Config {
         private long readyGraceMillis = 1_000;
         private long readyTimeoutMillis = 60_000;
         private long stopTimeoutMillis = 10_000;
-        private int surge = 1;
+        /** {@link Policy#AUTO_SURGE}: a quarter of the workers, at least 1. */
+        private int surge = Policy.AUTO_SURGE;
+        private int spare;
         private long backoffInitialMillis = 500;
         private long backoffMaxMillis = 30_000;
         private long healthyUptimeMillis = 10_000;
@@ -220,6 +222,7 @@ public final class Config {
         public Builder readyTimeoutMillis(long v) { readyTimeoutMillis = v; return this; }
         public Builder stopTimeoutMillis(long v) { stopTimeoutMillis = v; return this; }
         public Builder surge(int v) { surge = v; return this; }
+        public Builder spare(int v) { spare = v; return this; }
         public Builder backoff(long initialMillis, long maxMillis) { backoffInitialMillis = initialMillis; backoffMaxMillis = maxMillis; return this; }
         public Builder healthyUptimeMillis(long v) { healthyUptimeMillis = v; return this; }
         /** How long a replacement must stay up after READY before the worker it replaces is stopped (default 5 s; 0: none). */
@@ -272,8 +275,11 @@ public final class Config {
             if (size > maxSize) {
                 throw new ConfigException("size " + size + " exceeds the limit of " + maxSize + " (MAX_CHILD_PROCESSES)");
             }
-            if (surge < 1) {
-                throw new ConfigException("surge must be >= 1, got " + surge);
+            if (surge < 0) {
+                throw new ConfigException("surge must be >= 1 (or auto), got " + surge);
+            }
+            if (spare < 0) {
+                throw new ConfigException("spare must be >= 0, got " + spare);
             }
             if (readyTimeoutMillis <= 0) {
                 throw new ConfigException("ready timeout must be > 0");
@@ -293,6 +299,13 @@ public final class Config {
                 mainClass = java.mainClass();
             }
             StartChecks.check(exec, javaBin, mainClass != null, env, listen, reusePort);
+            if (spare > 0 && (mainClass == null || reusePort || portBase != null)) {
+                // only the worker API can hold a started worker back from accepting until it is promoted
+                throw new ConfigException("spare=" + spare + " needs a Java worker (--main or --jar) that takes the listener "
+                        + "the master shares from ClusterWorker.inheritedListener(); "
+                        + (mainClass == null ? "a plain command" : "a worker binding its own port (reuse.port, port.base)")
+                        + " cannot be held from accepting until promoted: remove spare");
+            }
             if (readiness == null) {
                 readiness = Boolean.TRUE.equals(requireNotifyChoice) ? Readiness.NOTIFY : Readiness.GRACE;
             }

@@ -1,5 +1,6 @@
 package dev.clustermaster.config;
 
+import dev.clustermaster.core.Policy;
 import dev.clustermaster.os.CgroupLimits;
 import dev.clustermaster.os.Signals;
 
@@ -28,7 +29,7 @@ public final class ConfigLoader {
 
     static final Set<String> KEYS = Set.of(
             "name", "exec", "main", "jar", "classpath", "jvm.args", "args", "size", "max.children", "worker.memory",
-            "silent", "signals", "ready", "ready.log", "ready.probe", "ready.grace", "port.base", "ready.timeout", "stop.timeout", "surge",
+            "silent", "signals", "ready", "ready.log", "ready.probe", "ready.grace", "port.base", "ready.timeout", "stop.timeout", "surge", "spare",
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
             "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig",
             "probation", "stop.signal", "crash-loop.failures", "crash-loop.window", "worker.watchdog", "worker.max-rss",
@@ -150,7 +151,8 @@ public final class ConfigLoader {
         str(s, "ready.grace").map(v -> Durations.parseMillis("ready.grace", v)).ifPresent(b::readyGraceMillis);
         str(s, "ready.timeout").map(v -> Durations.parseMillis("ready.timeout", v)).ifPresent(b::readyTimeoutMillis);
         str(s, "stop.timeout").map(v -> Durations.parseMillis("stop.timeout", v)).ifPresent(b::stopTimeoutMillis);
-        str(s, "surge").map(v -> intValue("surge", v, 1)).ifPresent(b::surge);
+        str(s, "surge").map(v -> v.trim().equalsIgnoreCase("auto") ? Policy.AUTO_SURGE : intValue("surge (or auto)", v, 1)).ifPresent(b::surge);
+        str(s, "spare").map(v -> intValue("spare", v, 0)).ifPresent(b::spare);
         long initial = str(s, "backoff.initial").map(v -> Durations.parseMillis("backoff.initial", v)).orElse(500L);
         long max = str(s, "backoff.max").map(v -> Durations.parseMillis("backoff.max", v)).orElse(Math.max(30_000L, initial));
         b.backoff(initial, max);

@@ -3,8 +3,18 @@ package dev.clustermaster.core;
 /** What the core asks the runtime to do. */
 public sealed interface Action {
 
-    /** Start a worker process for this slot; answer with {@link Event.Spawned} or {@link Event.SpawnFailed}. */
-    record Spawn(long workerId, int slot, int restarts) implements Action {}
+    /**
+     * Start a worker process for this slot; answer with {@link Event.Spawned} or {@link Event.SpawnFailed}. Slot 0:
+     * a warm spare (CM_SPARE=1), which must hold its accept until {@link Promote}d.
+     */
+    record Spawn(long workerId, int slot, int restarts) implements Action {
+        public boolean spare() {
+            return slot == 0;
+        }
+    }
+
+    /** A warm spare now serves this slot: tell it (its slot and restart count), so it starts accepting. */
+    record Promote(long workerId, int pid, int slot, int restarts) implements Action {}
 
     /** Send a signal to the process group led by pid (a worker and everything it started). */
     record SignalGroup(long workerId, int pid, Signal signal) implements Action {}

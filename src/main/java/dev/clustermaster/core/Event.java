@@ -16,6 +16,9 @@ public sealed interface Event {
     /** The worker said READY=1. */
     record Ready(long workerId) implements Event {}
 
+    /** A warm spare waits to be promoted (it holds its accept in ClusterWorker.inheritedListener()): it is warm. */
+    record Held(long workerId) implements Event {}
+
     /** The worker said WATCHDOG=1: it is alive; from now on it must repeat that within the watchdog interval. */
     record WatchdogPing(long workerId) implements Event {}
 

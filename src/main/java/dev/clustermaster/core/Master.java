@@ -59,6 +59,8 @@ public final class Master {
     private boolean exitAnnounced;
     private int interrupts;
     private String lastStatus = "";
+    /** Set when a spare served before it was promoted (an app that cannot be held): no more spares until a reload. */
+    private String sparesOff;
 
     private long now;
     private List<Action> out = new ArrayList<>();
@@ -93,6 +95,8 @@ public final class Master {
             onExited(e);
         } else if (event instanceof Event.Ready e) {
             onReady(e);
+        } else if (event instanceof Event.Held e) {
+            onHeld(e);
         } else if (event instanceof Event.WatchdogPing e) {
             onWatchdogPing(e);
         } else if (event instanceof Event.WorkerStatus e) {
@@ -171,6 +175,8 @@ public final class Master {
             }
         } else if (w.retiring) {
             log(Level.WARN, "old " + w.describe() + " died while being replaced: " + how);
+        } else if (w.spare) {
+            recordFailure(w, w.describe() + " died: " + how, false);
         } else if (w.operatorSignalAt >= 0 && now - w.operatorSignalAt <= Math.max(policy.stopTimeoutMillis(), 1_000)) {
             // the operator's own signal ended it: not a crash, no backoff, the slot starts a fresh worker
             log(Level.INFO, w.describe() + " exited after the operator's " + w.operatorSignal.label() + ": " + how
@@ -183,8 +189,36 @@ public final class Master {
 
     private void onReady(Event.Ready e) {
         Worker w = workers.get(e.workerId());
-        if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
+        if (w != null && w.spare && w.live()) {
+            disableSpares(w, "it sent READY=1 before it was promoted, so it accepts without waiting in "
+                    + "ClusterWorker.inheritedListener()");
+        } else if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
             markReady(w);
+        }
+    }
+
+    /** A spare reached its hold: warm, promoted the moment a slot needs it. */
+    private void onHeld(Event.Held e) {
+        Worker w = workers.get(e.workerId());
+        if (w != null && w.spare && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
+            w.state = WorkerState.READY;
+            w.readyAt = now;
+            log(Level.INFO, w.describe() + " warm, held until a slot needs it");
+        }
+    }
+
+    /**
+     * A spare that cannot be held (it reads System.inheritedChannel() itself, or never reaches the hold) would
+     * serve as one worker too many and be killed when promoted elsewhere: spares stop until the next reload.
+     */
+    private void disableSpares(Worker w, String why) {
+        sparesOff = w.describe() + " " + why;
+        log(Level.ERROR, "spares off until a reload: " + sparesOff + "; only apps that take their listener from "
+                + "ClusterWorker.inheritedListener() can be spares (remove spare= for this app)");
+        for (Worker s : workers.values()) {
+            if (s.spare && s.live()) {
+                stop(s);
+            }
         }
     }
 
@@ -295,6 +329,7 @@ public final class Master {
             return;
         }
         policy = r.policy();
+        sparesOff = null;
         resize(size);
         requestRestart(requestId);
     }
@@ -363,11 +398,22 @@ public final class Master {
         }
         restart = new RollingRestart(desired, requestIds);
         out.add(new Action.Notify(new Notice.Reloading(policy.restartBudgetMillis(desired))));
-        log(Level.INFO, "rolling restart of " + desired + " workers, " + policy.surge() + " at a time");
+        log(Level.INFO, "rolling restart of " + desired + " workers, " + surge() + " at a time"
+                + (spares() > 0 ? " plus " + spares() + " spare" : ""));
+        for (Worker w : List.copyOf(workers.values())) {
+            if (w.spare && w.live()) {
+                // started from the code and configuration being replaced: a fresh spare takes its place
+                stop(w);
+            }
+        }
     }
 
     private void advanceRestart() {
-        while (restart.inProgress.size() < policy.surge() && !restart.queue.isEmpty()) {
+        while (!restart.queue.isEmpty()) {
+            Worker spare = warmSpare();
+            if (restart.inProgress.size() >= surge() + (spare != null ? spares() : 0)) {
+                break;
+            }
             int slot = restart.queue.poll();
             Worker old = primary(slot);
             if (slot > desired || old == null || old.state != WorkerState.READY) {
@@ -376,8 +422,14 @@ public final class Master {
                 continue;
             }
             old.retiring = true;
-            Worker fresh = spawn(slot);
-            restart.inProgress.put(slot, fresh.id);
+            if (spare != null) {
+                promote(spare, slot);
+                restart.inProgress.put(slot, spare.id);
+                markReady(spare);
+            } else {
+                Worker fresh = spawn(slot);
+                restart.inProgress.put(slot, fresh.id);
+            }
         }
         if (restart.finished()) {
             List<Long> ids = restart.requestIds;
@@ -555,10 +607,10 @@ public final class Master {
             return;  // the restart replaces every slot anyway
         }
         for (Worker w : List.copyOf(workers.values())) {
-            if (recycling.size() >= policy.surge()) {
+            if (recycling.size() >= surge()) {
                 return;
             }
-            if (w.state != WorkerState.READY || w.retiring || w.probationUntil > 0 || w.slot > desired
+            if (w.state != WorkerState.READY || w.spare || w.retiring || w.probationUntil > 0 || w.slot > desired
                     || recycling.containsKey(w.slot) || now < history(w.slot).nextSpawnAt) {
                 continue;
             }
@@ -621,6 +673,7 @@ public final class Master {
             if (restart != null) {
                 advanceRestart();
             }
+            reconcileSpares();
             reconcileRecycling();
             announceReady();
         }
@@ -629,9 +682,15 @@ public final class Master {
 
     /** One live worker per slot 1..desired (once its backoff allows), none above. */
     private void reconcileSlots() {
+        Set<Integer> filled = filledSlots();
         for (int slot = 1; slot <= desired; slot++) {
-            if (primary(slot) == null && now >= history(slot).nextSpawnAt) {
-                spawn(slot);
+            if (!filled.contains(slot) && now >= history(slot).nextSpawnAt) {
+                Worker spare = warmSpare();
+                if (spare != null) {
+                    promote(spare, slot);
+                } else {
+                    spawn(slot);
+                }
             }
         }
         for (Worker w : List.copyOf(workers.values())) {
@@ -639,6 +698,63 @@ public final class Master {
                 stop(w);
             }
         }
+    }
+
+    /** {@code spares} live spares (starting or warm), started once the spare backoff allows; extras stopped. */
+    private void reconcileSpares() {
+        int live = 0;
+        for (Worker w : List.copyOf(workers.values())) {
+            if (w.spare && w.live() && ++live > spares()) {
+                stop(w);
+            }
+        }
+        while (live < spares() && now >= history(0).nextSpawnAt) {
+            Worker w = spawn(0);
+            w.spare = true;
+            live++;
+        }
+    }
+
+    /** The spare takes the slot and the slot's next restart count; it is serving from now on. */
+    private void promote(Worker spare, int slot) {
+        SlotHistory h = history(slot);
+        spare.spare = false;
+        spare.slot = slot;
+        spare.restarts = h.started++;
+        spare.readyAt = now;
+        out.add(new Action.Promote(spare.id, spare.pid, slot, spare.restarts));
+        log(Level.INFO, "spare (pid " + spare.pid + ") promoted: " + spare.describe() + ", "
+                + (now - spare.startedAt) + " ms after it started");
+    }
+
+    /** A warm spare (held, READY), oldest first; null when none. */
+    private Worker warmSpare() {
+        for (Worker w : workers.values()) {
+            if (w.spare && w.state == WorkerState.READY) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Spares wanted now: none while quitting or after a spare served unheld. */
+    private int spares() {
+        return quitting != Quitting.NO || sparesOff != null ? 0 : policy.spares();
+    }
+
+    private int surge() {
+        return policy.surgeFor(desired);
+    }
+
+    /** Slots with a live worker that is not being replaced: one pass instead of a scan per slot. */
+    private Set<Integer> filledSlots() {
+        Set<Integer> filled = new HashSet<>();
+        for (Worker w : workers.values()) {
+            if (w.live() && !w.retiring && w.slot > 0) {
+                filled.add(w.slot);
+            }
+        }
+        return filled;
     }
 
     /** READY=1 to systemd once, when every slot first served. */
@@ -670,6 +786,15 @@ public final class Master {
     /** Grace over: ready. Ready timeout over: failed and stopped (true: nothing more to check on it now). */
     private boolean enforceReadyDeadline(Worker w) {
         long up = now - w.startedAt;
+        if (w.spare) {
+            // warm only once held (grace does not apply): one that never holds may be serving unheld
+            if (up >= policy.readyTimeoutMillis()) {
+                disableSpares(w, "did not wait in ClusterWorker.inheritedListener() within ready.timeout ("
+                        + policy.readyTimeoutMillis() + " ms)");
+                return true;
+            }
+            return false;
+        }
         if (!policy.requireNotify() && up >= policy.readyGraceMillis()) {
             markReady(w);
         } else if (policy.requireNotify() && up >= policy.readyTimeoutMillis()) {
@@ -789,8 +914,8 @@ public final class Master {
         long next = Long.MAX_VALUE;
         for (Worker w : workers.values()) {
             if (w.state == WorkerState.STARTING) {
-                // enforceDeadlines: grace ends (grace mode) or the ready timeout fails the worker (notify mode)
-                next = Math.min(next, w.startedAt + (policy.requireNotify() ? policy.readyTimeoutMillis() : policy.readyGraceMillis()));
+                // enforceDeadlines: grace ends (grace mode) or the ready timeout fails the worker (notify mode, spares)
+                next = Math.min(next, w.startedAt + (policy.requireNotify() || w.spare ? policy.readyTimeoutMillis() : policy.readyGraceMillis()));
             } else if (w.state == WorkerState.STOPPING && w.pid > 0 && !w.killSent && w.stopAt == 0) {
                 // enforceDeadlines: SIGKILL after the stop timeout (a hung worker's stop signal is still pending: stopAt)
                 next = Math.min(next, w.stopDeadline);
@@ -798,11 +923,11 @@ public final class Master {
         }
         if (quitting == Quitting.NO) {
             // reconcile: an empty slot, due at once or when its crash backoff ends
-            Set<Integer> filled = new HashSet<>();
-            for (Worker w : workers.values()) {
-                if (w.live() && !w.retiring) {
-                    filled.add(w.slot);
-                }
+            Set<Integer> filled = filledSlots();
+            long liveSpares = workers.values().stream().filter(w -> w.spare && w.live()).count();
+            if (liveSpares < spares()) {
+                SlotHistory h = slots.get(0);
+                next = Math.min(next, h == null ? 0 : h.nextSpawnAt);
             }
             for (int slot = 1; slot <= desired; slot++) {
                 if (!filled.contains(slot)) {
@@ -831,7 +956,7 @@ public final class Master {
 
     private long readySlots() {
         return workers.values().stream()
-                .filter(w -> w.state == WorkerState.READY && w.slot <= desired)
+                .filter(w -> w.state == WorkerState.READY && w.slot >= 1 && w.slot <= desired)
                 .mapToInt(w -> w.slot).distinct().count();
     }
 
@@ -842,7 +967,7 @@ public final class Master {
     private List<Integer> failingSlots() {
         List<Integer> failing = new ArrayList<>();
         slots.forEach((slot, h) -> {
-            if (slot <= desired && h.failing() && primaryState(slot) != WorkerState.READY) {
+            if (slot >= 1 && slot <= desired && h.failing() && primaryState(slot) != WorkerState.READY) {
                 failing.add(slot);
             }
         });
@@ -897,7 +1022,7 @@ public final class Master {
                 next = Math.min(next, w.probationUntil);
             }
             if (w.state == WorkerState.READY && w.maxAgeAt > 0 && !w.retiring && w.probationUntil == 0
-                    && restart == null && recycling.size() < policy.surge()) {
+                    && !w.spare && restart == null && recycling.size() < surge()) {
                 // held back by a restart or another recycle: their end is an event that reconciles anyway
                 SlotHistory h = slots.get(w.slot);
                 next = Math.min(next, Math.max(w.maxAgeAt, h == null ? 0 : h.nextSpawnAt));

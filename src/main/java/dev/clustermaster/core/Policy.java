@@ -10,7 +10,7 @@ package dev.clustermaster.core;
  * @param readyGraceMillis    uptime after which a worker that never notifies counts as ready
  * @param readyTimeoutMillis  how long a notifying worker may take to become ready
  * @param stopTimeoutMillis   stop signal to SIGKILL
- * @param surge               slots replaced at once during a rolling restart
+ * @param surge               slots replaced at once during a rolling restart; 0: {@link #AUTO_SURGE}, see {@link #surgeFor}
  * @param healthyUptimeMillis a worker that ran this long resets its slot's crash count
  * @param probationMillis     a replacement (rolling restart, recycling) must stay up this long after READY before
  *                            the worker it replaces is stopped; 0 stops the old one at READY
@@ -20,14 +20,22 @@ package dev.clustermaster.core;
  * @param dumpSignal          sent to a hung worker's main process before it is stopped (SIGQUIT: a JVM prints its
  *                            threads); null: none
  * @param recycling           when a serving worker is replaced without a crash
+ * @param spares              warm spares kept started but held from accepting, promoted into a slot when a worker
+ *                            dies or a rolling restart needs one; 0: none
  */
 public record Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
                      int surge, Backoff backoff, long healthyUptimeMillis, long probationMillis, Signal stopSignal,
-                     CrashLoop crashLoop, long watchdogMillis, Signal dumpSignal, Recycling recycling) {
+                     CrashLoop crashLoop, long watchdogMillis, Signal dumpSignal, Recycling recycling, int spares) {
+
+    /** {@code surge} value for the default rule of {@link #surgeFor}. */
+    public static final int AUTO_SURGE = 0;
 
     public Policy {
-        if (surge < 1) {
-            throw new IllegalArgumentException("surge must be >= 1");
+        if (surge < 0) {
+            throw new IllegalArgumentException("surge must be >= 1, or 0 for the default rule");
+        }
+        if (spares < 0) {
+            throw new IllegalArgumentException("spares must not be negative");
         }
         if (readyGraceMillis < 0 || readyTimeoutMillis <= 0 || stopTimeoutMillis < 0 || healthyUptimeMillis < 0
                 || probationMillis < 0 || watchdogMillis < 0) {
@@ -44,32 +52,46 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
     public Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
                   int surge, Backoff backoff, long healthyUptimeMillis) {
         this(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff, healthyUptimeMillis,
-                0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF);
+                0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF, 0);
     }
 
     public Policy withProbation(long millis) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling);
+                healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
     }
 
     public Policy withStopSignal(Signal signal) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling);
+                healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
     }
 
     public Policy withCrashLoop(CrashLoop c) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling);
+                healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling, spares);
     }
 
     public Policy withWatchdog(long millis, Signal dump) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling);
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling, spares);
     }
 
     public Policy withRecycling(Recycling r) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r);
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r, spares);
+    }
+
+    public Policy withSpares(int n) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, n);
+    }
+
+    /**
+     * Slots replaced at once in a rolling restart (and recycles at once) for {@code size} workers: {@code surge},
+     * or with {@link #AUTO_SURGE} a quarter of the workers, at least 1 (size 4: 1, 8: 2, 16: 4). Each surging slot
+     * runs one worker more until its old one stops: a quarter bounds that extra memory and CPU at 25 %.
+     */
+    public int surgeFor(int size) {
+        return surge != AUTO_SURGE ? surge : Math.max(1, size / 4);
     }
 
     /**
@@ -78,7 +100,8 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
      * last old workers get the stop timeout. Control surfaces wait this long, and systemd is told to (EXTEND_TIMEOUT_USEC).
      */
     public long restartBudgetMillis(int size) {
-        long rounds = Math.max(1, ((long) size + surge - 1) / surge);
+        int k = surgeFor(size) + spares;
+        long rounds = Math.max(1, ((long) size + k - 1) / k);
         return rounds * (Math.max(readyTimeoutMillis, readyGraceMillis) + probationMillis + 5_000) + stopTimeoutMillis + 10_000;
     }
 

@@ -3,8 +3,11 @@ package dev.clustermaster.core;
 /** The master's mutable record of one worker incarnation. Package-private: only {@link Master} changes it. */
 final class Worker {
     final long id;
-    final int slot;
-    final int restarts;
+    /** 0 while a warm spare: it takes a slot (and that slot's restart count) when promoted. */
+    int slot;
+    int restarts;
+    /** Started as a warm spare; false once promoted. */
+    boolean spare;
     final long spawnRequestedAt;
     int pid;
     WorkerState state = WorkerState.SPAWNING;
@@ -48,11 +51,12 @@ final class Worker {
     }
 
     String describe() {
-        return "worker " + slot + (pid > 0 ? " (pid " + pid + ")" : "");
+        return (spare ? "spare worker" : "worker " + slot) + (pid > 0 ? " (pid " + pid + ")" : "");
     }
 
     WorkerView view(long now, long wallNow) {
-        String note = hung ? "hung"
+        String note = spare ? (state == WorkerState.READY ? "spare" : "spare, starting")
+                : hung ? "hung"
                 : probationUntil > 0 ? "probation"
                 : retiring && recycle != null ? "recycling: " + recycle.label()
                 : retiring ? "being replaced" : "";

@@ -544,6 +544,7 @@ public final class ClusterMaster implements ControlApi {
                     }
                 }
                 case NOTIFY -> notify(workerId, SdNotify.parse(frame.payload()));
+                case HELD -> loop.submit(() -> supervisor.dispatch(new Event.Held(workerId)));
                 default -> log.debug("worker {}: ignoring IPC frame {}", workerId, frame.kind());
             }
         }

@@ -254,6 +254,11 @@ final class Supervisor {
             } catch (IOException | RuntimeException e) {
                 events.add(new Event.SpawnFailed(s.workerId(), e.getMessage()));
             }
+        } else if (action instanceof Action.Promote p) {
+            WorkerHandle h = handles.get(p.workerId());
+            if (h != null && !h.channel.send(new IpcFrame(IpcFrame.Kind.PROMOTE, 0, p.slot() + " " + p.restarts()).encode())) {
+                log.warn("could not promote spare worker pid {}: its IPC channel is closed", p.pid());
+            }
         } else if (action instanceof Action.SignalGroup s) {
             ProcessGroups.signalGroup(s.pid(), Signals.number(s.signal()));
         } else if (action instanceof Action.SignalProcess s) {

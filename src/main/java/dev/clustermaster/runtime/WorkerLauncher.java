@@ -304,7 +304,7 @@ final class WorkerLauncher implements AutoCloseable {
 
     private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr, Consumer<String> watcher) {
         pipe.closeWriteEnd();
-        String slotText = Integer.toString(slot);
+        String slotText = slot == 0 ? "spare" : Integer.toString(slot);
         LinePump.watch(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
             MDC.put("CM_CHILD_ID", slotText);
             try {
@@ -345,7 +345,11 @@ final class WorkerLauncher implements AutoCloseable {
         env.keySet().removeIf(WorkerLauncher::masterSetting);
         env.putAll(listenEnv);
         env.putAll(config.env());
+        // a spare's slot is known only at promotion (PROMOTE frame; ClusterWorker.id() follows it): 0 until then
         env.put(WorkerEnv.CHILD_ID, Integer.toString(slot));
+        if (slot == 0) {
+            env.put(WorkerEnv.SPARE, "1");
+        }
         env.put(WorkerEnv.RESTART, Integer.toString(restarts));
         env.put(WorkerEnv.MASTER_PID, Integer.toString(masterPid));
         env.put(WorkerEnv.WORKER_ID, Long.toString(workerId));

@@ -31,14 +31,17 @@ public final class ClusterWorker {
     private ClusterWorker() {
     }
 
-    /** Slot number, 1-based; 0 when not started by a master. */
+    /**
+     * Slot number, 1-based; 0 when not started by a master, and in a warm spare until it is promoted (its
+     * environment's CM_CHILD_ID stays 0; this follows the promotion, which {@link #inheritedListener()} waits for).
+     */
     public static int id() {
-        return env().childId();
+        return SpareHold.slot().orElse(env().childId());
     }
 
     /** How many times this slot was started before this incarnation. */
     public static int restartCount() {
-        return env().restartCount();
+        return SpareHold.restarts().orElse(env().restartCount());
     }
 
     /** Unique id of this incarnation, empty when not started by a master. */
@@ -148,11 +151,16 @@ public final class ClusterWorker {
      * fd 3, and fd 0 is what {@link System#inheritedChannel()} wraps (TCP or AF_UNIX). Further listeners
      * (fds 4.., see {@link #listenerNames()}) cannot be opened by the JDK from a number.
      *
+     * <p>In a warm spare ({@code spare=} of the master) this call blocks until the spare is promoted into a slot, so
+     * do the start-up work first and call this right before accepting; then call {@link #ready()} as always.
+     *
      * <p>To drain, stop calling accept; do not close this channel: the socket is shared with the master and
      * the other workers, and the JDK answers closing an inherited channel by pointing fds 0-2 (so stdout and
      * stderr) at /dev/null.
      */
     public static synchronized Optional<ServerSocketChannel> inheritedListener() throws IOException {
+        // a warm spare (spare=N) waits here until the master promotes it into a slot: it must not accept before
+        SpareHold.await(() -> WorkerRuntime.get().held());
         if (listener == null) {
             Channel inherited = System.inheritedChannel();
             listener = inherited instanceof ServerSocketChannel server ? Optional.of(server) : Optional.empty();

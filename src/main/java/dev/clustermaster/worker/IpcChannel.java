@@ -91,6 +91,16 @@ final class IpcChannel implements AutoCloseable {
         shutDown("closed by the worker", false);
     }
 
+    /** A warm spare tells the master it waits to be promoted; false when the channel is closed. */
+    boolean held() {
+        try {
+            write(new IpcFrame(IpcFrame.Kind.HELD, 0, ""));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private void write(IpcFrame frame) throws IOException {
         if (closed.get()) {
             throw new IOException("IPC channel to the master is closed");
@@ -151,6 +161,8 @@ final class IpcChannel implements AutoCloseable {
             }
             case MSG -> runHandler(() -> answer(frame));
             case LOGLEVEL -> runHandler(() -> peer.onLogLevel(frame.payload()));
+            // on the reader thread: a slow message handler must not delay a promotion
+            case PROMOTE -> SpareHold.promote(frame.payload());
             default -> WorkerLog.warn("ignoring IPC frame of kind " + frame.kind() + " (not one for a worker)");
         }
     }

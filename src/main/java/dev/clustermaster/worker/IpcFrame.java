@@ -25,7 +25,11 @@ public record IpcFrame(Kind kind, long id, String payload) {
          * Worker to master: an sd_notify state (READY=1, STATUS=..., WATCHDOG=1, RECYCLE=1; several lines allowed),
          * for JVM workers, which cannot send AF_UNIX datagrams with the JDK alone.
          */
-        NOTIFY;
+        NOTIFY,
+        /** Worker to master: a warm spare (CM_SPARE=1) waits in ClusterWorker.inheritedListener() to be promoted. */
+        HELD,
+        /** Master to worker: the spare serves now; payload "SLOT RESTARTS" (its slot id and restart count from now on). */
+        PROMOTE;
 
         static Kind parse(String word) {
             for (Kind k : values()) {

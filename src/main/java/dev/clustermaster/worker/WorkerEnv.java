@@ -36,6 +36,8 @@ public record WorkerEnv(int childId, int restartCount, long masterPid, String wo
     public static final String LISTEN_FDNAMES = "LISTEN_FDNAMES";
     public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
     public static final String LOG_LEVEL = "CM_LOG_LEVEL";
+    /** "1" in a warm spare: the worker API holds its listener until the master promotes it (PROMOTE frame). */
+    public static final String SPARE = "CM_SPARE";
 
     public WorkerEnv {
         listenFdNames = List.copyOf(listenFdNames);

@@ -119,6 +119,13 @@ final class WorkerRuntime implements IpcChannel.Peer {
         }
     }
 
+    /** A spare reached its hold: the master may count it warm (no channel: it never will, and says why). */
+    void held() {
+        if (!channel.join().map(IpcChannel::held).orElse(false)) {
+            WorkerLog.warn("this spare cannot tell the master it is warm (no IPC channel): it waits unpromoted");
+        }
+    }
+
     CompletableFuture<String> send(String text) {
         return channel.thenCompose(c -> c
                 .map(ipc -> ipc.send(text))

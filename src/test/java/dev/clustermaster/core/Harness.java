@@ -34,6 +34,8 @@ final class Harness {
                     running.put(s.workerId(), pid);
                     slotOf.put(s.workerId(), s.slot());
                     queue.add(new Event.Spawned(s.workerId(), pid));
+                } else if (a instanceof Action.Promote p) {
+                    slotOf.put(p.workerId(), p.slot());
                 }
             }
         }
@@ -70,10 +72,25 @@ final class Harness {
         return send(new Event.Command(requestId, r));
     }
 
+    /** READY=1 from every running worker but the spares (slot 0), which say HELD instead (see {@link #holdSpares}). */
     void readyAll() {
         for (long id : List.copyOf(running.keySet())) {
-            send(new Event.Ready(id));
+            if (slotOf.get(id) != 0) {
+                send(new Event.Ready(id));
+            }
         }
+    }
+
+    /** Every unpromoted spare reaches its hold; returns their ids. */
+    List<Long> holdSpares() {
+        List<Long> ids = new ArrayList<>();
+        for (long id : List.copyOf(running.keySet())) {
+            if (slotOf.get(id) == 0) {
+                send(new Event.Held(id));
+                ids.add(id);
+            }
+        }
+        return ids;
     }
 
     /** Plays workers that obey SIGTERM/SIGKILL: every signalled worker exits. */

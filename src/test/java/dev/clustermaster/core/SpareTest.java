@@ -1,0 +1,143 @@
+package dev.clustermaster.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static dev.clustermaster.core.Harness.of;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Warm spares (spare=N): started and held, promoted into a slot when a worker dies or a restart needs one. */
+class SpareTest {
+
+    static final Policy NOTIFY = new Policy(true, 1_000, 3_000, 5_000, 1, new Backoff(500, 4_000), 10_000).withSpares(1);
+
+    /** Two serving workers and a warm spare; returns the spare's id. */
+    private static long warm(Harness h) {
+        List<Action> start = h.tick(0);
+        List<Action.Spawn> spawns = of(start, Action.Spawn.class);
+        assertEquals(List.of(1, 2, 0), spawns.stream().map(Action.Spawn::slot).toList(), "two slots and one spare (slot 0)");
+        assertTrue(spawns.get(2).spare());
+        h.readyAll();
+        List<Long> held = h.holdSpares();
+        assertEquals(1, held.size());
+        assertEquals(2, h.snapshot().readyCount(), "a warm spare serves no slot");
+        assertEquals("spare", h.snapshot().workers().stream().filter(w -> w.slot() == 0).findFirst().orElseThrow().note());
+        return held.get(0);
+    }
+
+    @Test
+    void aDeadWorkersSlotGoesToTheSpareAtOnceAndANewSpareStarts() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long dead = h.workerInSlot(2);
+        int restartsBefore = h.snapshot().workers().stream().filter(w -> w.workerId() == dead).findFirst().orElseThrow().restarts();
+
+        List<Action> died = h.exit(dead, 1);
+        List<Action.Promote> promoted = of(died, Action.Promote.class);
+        assertEquals(1, promoted.size(), "promoted in the same event as the death: " + died);
+        assertEquals(spare, promoted.get(0).workerId());
+        assertEquals(2, promoted.get(0).slot(), "the spare takes the dead worker's slot (its CM_CHILD_ID)");
+        assertEquals(restartsBefore + 1, promoted.get(0).restarts(), "and the slot's next restart count");
+        List<Action.Spawn> spawns = of(died, Action.Spawn.class);
+        assertEquals(1, spawns.size(), "no new worker for slot 2, only a new spare: " + spawns);
+        assertEquals(0, spawns.get(0).slot());
+        assertEquals(2, h.snapshot().readyCount(), "slot 2 serves again without waiting for a start");
+        assertEquals(List.of(), h.snapshot().failingSlots());
+    }
+
+    @Test
+    void neverTwoSpares() {
+        Harness h = new Harness(NOTIFY, 2);
+        warm(h);
+        for (int i = 0; i < 3; i++) {
+            h.exit(h.workerInSlot(1), 1);
+            h.holdSpares();
+            h.tick(2_500);  // past the slot's backoff (500, 1000, 2000 ms), within a new spare's ready timeout
+            h.readyAll();
+            long spares = h.snapshot().workers().stream().filter(w -> w.slot() == 0 && w.state() != WorkerState.STOPPING).count();
+            assertEquals(1, spares, "one spare, round " + i + ": " + h.snapshot().workers());
+        }
+        assertEquals(2, h.snapshot().readyCount(), h.snapshot().workers() + " " + h.all);
+    }
+
+    @Test
+    void aDeadSpareIsReplacedAfterItsBackoff() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        List<Action> first = h.exit(spare, 1);
+        assertEquals(List.of(0), of(first, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(), "first death: at once");
+        long second = h.holdSpares().get(0);
+        List<Action> again = h.exit(second, 1);
+        assertTrue(of(again, Action.Spawn.class).isEmpty(), "second death in a row: the backoff applies");
+        List<Action> later = h.tick(500);
+        assertEquals(List.of(0), of(later, Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
+        assertTrue(of(later, Action.Promote.class).isEmpty());
+    }
+
+    @Test
+    void aRollingRestartReplacesTheStaleSpareThenPromotesTheFreshOne() {
+        Harness h = new Harness(NOTIFY, 2);
+        long stale = warm(h);
+        long old1 = h.workerInSlot(1);
+
+        List<Action> start = h.command(7, new Event.Restart());
+        assertTrue(of(start, Action.SignalGroup.class).stream().anyMatch(s -> s.workerId() == stale && s.signal() == Signal.TERM),
+                "the spare runs the code being replaced: stopped");
+        assertTrue(of(start, Action.Promote.class).isEmpty());
+        h.obeySignals(start);
+        List<Action.Spawn> spawns = of(h.all, Action.Spawn.class);
+        assertTrue(spawns.stream().filter(s -> s.spare()).count() >= 2, "a fresh spare was started");
+
+        long fresh = h.holdSpares().get(0);
+        List<Action.Promote> promoted = of(h.all, Action.Promote.class);
+        assertEquals(1, promoted.size(), "the fresh spare takes a slot once warm: " + promoted);
+        assertEquals(fresh, promoted.get(0).workerId());
+        h.readyAll();
+        h.holdSpares();
+        h.obeySignals(List.copyOf(h.all));
+        for (int i = 0; i < 5 && h.snapshot().phase().equals("restarting"); i++) {
+            h.readyAll();
+            h.holdSpares();
+            h.obeySignals(List.copyOf(h.all));
+        }
+        assertTrue(h.all.contains(new Action.Reply(7, true, "restarted 2 workers")), h.all.toString());
+        assertTrue(!h.running.containsKey(old1), "the old worker of slot 1 was stopped");
+        assertEquals(2, h.snapshot().readyCount());
+        assertEquals(1, h.snapshot().workers().stream().filter(w -> w.slot() == 0).count(), "and a spare is back");
+    }
+
+    @Test
+    void aSpareThatSaysReadyBeforePromotionTurnsSparesOffUntilAReload() {
+        Harness h = new Harness(NOTIFY, 2);
+        h.tick(0);
+        h.readyAll();
+        long spare = h.running.keySet().stream().filter(id -> h.slotOf.get(id) == 0).findFirst().orElseThrow();
+        List<Action> ready = h.send(new Event.Ready(spare));
+        assertTrue(of(ready, Action.SignalGroup.class).stream().anyMatch(s -> s.workerId() == spare && s.signal() == Signal.TERM),
+                "an unheld spare accepts as one worker too many: stopped");
+        assertTrue(of(ready, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
+                && l.message().contains("ClusterWorker.inheritedListener()")), ready.toString());
+        h.obeySignals(ready);
+        h.tick(5_000);
+        assertEquals(0, h.snapshot().workers().stream().filter(w -> w.slot() == 0).count(), "no new spare");
+        List<Action> reload = h.command(3, new Event.Reload(NOTIFY, 2));
+        assertTrue(of(reload, Action.Spawn.class).stream().anyMatch(Action.Spawn::spare), "a reload tries spares again");
+    }
+
+    @Test
+    void autoSurgeIsAQuarterOfTheWorkers() {
+        Policy auto = new Policy(true, 1_000, 3_000, 5_000, Policy.AUTO_SURGE, new Backoff(500, 4_000), 10_000);
+        assertEquals(1, auto.surgeFor(1));
+        assertEquals(1, auto.surgeFor(4));
+        assertEquals(2, auto.surgeFor(8));
+        assertEquals(4, auto.surgeFor(16));
+        assertEquals(3, auto.withSpares(0).surgeFor(12));
+        Harness h = new Harness(auto, 8);
+        h.tick(0);
+        h.readyAll();
+        List<Action> start = h.command(1, new Event.Restart());
+        assertEquals(2, of(start, Action.Spawn.class).size(), "8 workers: 2 slots at a time");
+    }
+}
