@@ -151,7 +151,7 @@ public final class ConfigLoader {
         str(s, "ready.grace").map(v -> Durations.parseMillis("ready.grace", v)).ifPresent(b::readyGraceMillis);
         str(s, "ready.timeout").map(v -> Durations.parseMillis("ready.timeout", v)).ifPresent(b::readyTimeoutMillis);
         str(s, "stop.timeout").map(v -> Durations.parseMillis("stop.timeout", v)).ifPresent(b::stopTimeoutMillis);
-        str(s, "surge").map(v -> v.trim().equalsIgnoreCase("auto") ? Policy.AUTO_SURGE : intValue("surge (or auto)", v, 1)).ifPresent(b::surge);
+        str(s, "surge").map(ConfigLoader::surge).ifPresent(b::surge);
         str(s, "spare").map(v -> intValue("spare", v, 0)).ifPresent(b::spare);
         long initial = str(s, "backoff.initial").map(v -> Durations.parseMillis("backoff.initial", v)).orElse(500L);
         long max = str(s, "backoff.max").map(v -> Durations.parseMillis("backoff.max", v)).orElse(Math.max(30_000L, initial));
@@ -184,6 +184,18 @@ public final class ConfigLoader {
     private static java.util.Optional<String> str(Map<String, String> s, String key) {
         String v = s.get(key);
         return v == null || v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(v.trim());
+    }
+
+    /** auto (the default rule, {@link Policy#surgeFor}) or a whole number >= 1. */
+    static int surge(String v) {
+        if (v.trim().equalsIgnoreCase("auto")) {
+            return Policy.AUTO_SURGE;
+        }
+        try {
+            return intValue("surge", v, 1);
+        } catch (ConfigException e) {
+            throw new ConfigException("surge: expected auto or a whole number >= 1, got '" + v + "'");
+        }
     }
 
     static int intValue(String key, String v, int min) {

@@ -737,9 +737,9 @@ public final class Master {
         return null;
     }
 
-    /** Spares wanted now: none while quitting or after a spare served unheld. */
+    /** Spares wanted now: none while quitting, at size 0, or after a spare served unheld. */
     private int spares() {
-        return quitting != Quitting.NO || sparesOff != null ? 0 : policy.spares();
+        return quitting != Quitting.NO || sparesOff != null || desired == 0 ? 0 : policy.spares();
     }
 
     private int surge() {

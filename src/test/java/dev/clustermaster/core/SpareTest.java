@@ -122,7 +122,7 @@ class SpareTest {
         h.obeySignals(ready);
         h.tick(5_000);
         assertEquals(0, h.snapshot().workers().stream().filter(w -> w.slot() == 0).count(), "no new spare");
-        List<Action> reload = h.command(3, new Event.Reload(NOTIFY, 2));
+        List<Action> reload = h.command(3, new Event.Reload(NOTIFY, java.util.OptionalInt.of(2)));
         assertTrue(of(reload, Action.Spawn.class).stream().anyMatch(Action.Spawn::spare), "a reload tries spares again");
     }
 

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): crash to serving of the demo JVM worker, with and without a warm spare.
+
+    python3 bench/spare-kill.py [SPARE] [KILLS]      # after: mvn -B package -DskipTests; SPARE=0, KILLS=3
+
+Starts a master (packaging/cluster-master, the jar in $JAR or target/) with 4 demo workers on a loopback port
+(`--ready notify --spare SPARE`), waits until 4 pids answer GET / (and, with a spare, until one is warm), then
+KILLS times: `bench/probe.py kill PORT VICTIM PIDS` (SIGKILL to a serving worker, then a new connection about
+every millisecond until a pid that was not serving answers), each kill a different slot so no crash backoff
+applies. Prints the probe's "ms failures probes" per kill and the median ms."""
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPARE = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+KILLS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+JAR = os.environ.get("JAR", os.path.join(ROOT, "target", "cluster-master-0.1.0-all.jar"))
+SIZE = 4
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+        m = re.search(rb"pid (\d+) worker (\d+)", data)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+    except OSError:
+        return None
+
+
+def serving(port, seconds=120):
+    """{slot: pid} once SIZE slots answered (a settled cluster)."""
+    found, deadline = {}, time.monotonic() + seconds
+    while len(found) < SIZE:
+        if time.monotonic() > deadline:
+            raise SystemExit("timeout: only %s answered" % found)
+        a = get(port)
+        if a:
+            found[a[1]] = a[0]
+        time.sleep(0.005)
+    return found
+
+
+def warm_spares(log):
+    with open(log) as f:
+        return len(re.findall(r"spare worker \(pid \d+\) warm", f.read()))
+
+
+def await_(cond, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            raise SystemExit("timeout waiting for " + what)
+        time.sleep(0.02)
+
+
+def main():
+    if not os.path.exists(JAR):
+        raise SystemExit("no %s: mvn -B package -DskipTests first" % JAR)
+    tmp = tempfile.mkdtemp(prefix="cm-spare-")
+    os.chmod(tmp, 0o700)
+    port = free_port()
+    log = os.path.join(tmp, "master.log")
+    env = dict(os.environ, CLUSTER_MASTER_JAR=JAR, CM_LOG_JOURNAL="off", RUNTIME_DIRECTORY=tmp)
+    master = subprocess.Popen(["sh", os.path.join(ROOT, "packaging", "cluster-master"), "run",
+                               "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify",
+                               "--size", str(SIZE), "--spare", str(SPARE), "--listen", "tcp://127.0.0.1:%d" % port,
+                               "--repl", "false"], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    times = []
+    try:
+        for k in range(KILLS):
+            slots = serving(port)
+            if SPARE:
+                await_(lambda: warm_spares(log) >= k + 1, 120, "a warm spare")
+            slot = k % SIZE + 1
+            out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "probe.py"), "kill", str(port),
+                                  str(slots[slot]), ",".join(str(p) for p in slots.values())],
+                                 capture_output=True, text=True).stdout.strip()
+            print("kill %d (slot %d, pid %d): %s" % (k + 1, slot, slots[slot], out), flush=True)
+            if out.split()[0] != "timeout":
+                times.append(float(out.split()[0]))
+            time.sleep(1)  # lets the master log and start the next spare before the next round waits for it
+        if times:
+            print("spare=%d median: %.0f ms (%s)" % (SPARE, statistics.median(times), ", ".join("%.0f" % t for t in times)))
+    finally:
+        master.send_signal(signal.SIGTERM)
+        try:
+            master.wait(60)
+        except subprocess.TimeoutExpired:
+            master.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

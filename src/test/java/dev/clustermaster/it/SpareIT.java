@@ -1,0 +1,138 @@
+package dev.clustermaster.it;
+
+import dev.clustermaster.os.Posix;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Warm spares with real JVM workers (the demo worker, which takes its listener from ClusterWorker.inheritedListener()):
+ * a killed worker's slot is served by the held spare, and a rolling restart promotes a fresh spare (3 slots, one at
+ * a time: the fresh spare is warm before the last slot's turn). Deadlines are
+ * generous; the timing itself is measured in docs/benchmarks.md, not asserted.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SpareIT {
+    private static final Duration T = Duration.ofSeconds(60);
+    private static final Pattern LISTENING = Pattern.compile("listening on \\[tcp://127\\.0\\.0\\.1:(\\d+)]");
+    private static final Pattern WARM = Pattern.compile("spare worker \\(pid (\\d+)\\) warm");
+    private static final Pattern ANSWER = Pattern.compile("pid (\\d+) worker (\\d+)");
+
+    @TempDir
+    static Path dir;
+    private MasterProcess master;
+    private int port;
+
+    @BeforeAll
+    void start() throws Exception {
+        master = MasterProcess.start(dir, List.of("CM_LOG_JOURNAL=off", "JOURNAL_STREAM="),
+                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", "3", "--spare", "1",
+                "--probation", "0", "--listen", "tcp://127.0.0.1:0", "--runtime-dir", dir.resolve("run").toString());
+        master.waitForOutput("all 3 workers ready", T);
+        Matcher m = LISTENING.matcher(master.output());
+        assertTrue(m.find(), master.output());
+        port = Integer.parseInt(m.group(1));
+    }
+
+    @AfterAll
+    void stop() {
+        if (master != null) {
+            master.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aKilledWorkersSlotIsServedByTheHeldSpare() {
+        int spare = warmSpares(1).get(0);
+        Set<Integer> serving = servingPids(3);
+        assertTrue(!serving.contains(spare), "a held spare accepts nothing: " + serving + ", spare " + spare);
+        int victim = serving.iterator().next();
+        String victimSlot = slotOf(victim);
+
+        assertEquals(0, Posix.get().kill(victim, 9));
+        String answer = Wait.value("an answer from the spare (pid " + spare + ")", T, () -> Http.tryGet(port, "/"),
+                b -> b != null && b.startsWith("pid " + spare + " "));
+        assertTrue(answer.contains("worker " + victimSlot + " "), "the spare took slot " + victimSlot + ": " + answer);
+        assertTrue(master.output().contains("spare (pid " + spare + ") promoted"), master.output());
+        warmSpares(2);  // and a new spare warms up
+    }
+
+    @Test
+    @Order(2)
+    void aRollingRestartPromotesAFreshSpare() {
+        List<Integer> before = warmSpares(2);
+        int stale = before.get(before.size() - 1);
+        Set<Integer> old = servingPids(3);
+        int done = count("rolling restart done");
+        assertEquals(0, Posix.get().kill(master.pid(), 1));  // HUP: reload, here the same config: a rolling restart
+        Wait.until("the rolling restart to finish", T, () -> count("rolling restart done") > done);
+        List<Integer> after = warmSpares(3);
+        int fresh = after.get(2);
+        assertTrue(master.output().contains("spare (pid " + fresh + ") promoted"),
+                "the spare started for the restart took a slot:\n" + master.output());
+        assertTrue(!master.output().contains("spare (pid " + stale + ") promoted"), "the stale spare was stopped, not promoted");
+        Set<Integer> now = servingPids(3);
+        now.retainAll(old);
+        assertEquals(Set.of(), now, "every slot serves from a new worker");
+        warmSpares(4);  // a spare again after the restart
+    }
+
+    /** Pids of the spares that became warm so far, in order, once there are at least n. */
+    private List<Integer> warmSpares(int n) {
+        return Wait.value(n + " warm spares", T, () -> {
+            List<Integer> pids = new ArrayList<>();
+            Matcher m = WARM.matcher(master.output());
+            while (m.find()) {
+                pids.add(Integer.parseInt(m.group(1)));
+            }
+            return pids;
+        }, pids -> pids.size() >= n);
+    }
+
+    /** The distinct pids answering GET /, once n of them did. */
+    private Set<Integer> servingPids(int n) {
+        Set<Integer> pids = new HashSet<>();
+        Wait.until(n + " workers answering", T, () -> {
+            String b = Http.tryGet(port, "/");
+            Matcher m = b == null ? null : ANSWER.matcher(b);
+            if (m != null && m.find()) {
+                pids.add(Integer.parseInt(m.group(1)));
+            }
+            return pids.size() >= n;
+        });
+        return pids;
+    }
+
+    private String slotOf(int pid) {
+        return Wait.value("an answer from pid " + pid, T, () -> Http.tryGet(port, "/"),
+                b -> b != null && b.startsWith("pid " + pid + " ")).replaceAll("(?s).*worker (\\d+).*", "$1");
+    }
+
+    private int count(String text) {
+        String out = master.output();
+        int n = 0;
+        for (int i = out.indexOf(text); i >= 0; i = out.indexOf(text, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+}
