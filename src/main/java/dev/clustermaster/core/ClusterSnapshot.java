@@ -26,8 +26,8 @@ public record ClusterSnapshot(int masterPid, int desiredSize, Phase phase, List<
         this(masterPid, desiredSize, phase, workers, restartProgress, failingSlots, Map.of());
     }
 
-    /** Ready workers serving a slot; a warm spare (slot 0) is READY too but serves nothing yet. */
+    /** Ready workers serving a slot; a warm spare is READY too but serves nothing yet. */
     public long readyCount() {
-        return workers.stream().filter(w -> w.state() == WorkerState.READY && w.slot() > 0).count();
+        return workers.stream().filter(w -> w.state() == WorkerState.READY && !w.spare()).count();
     }
 }

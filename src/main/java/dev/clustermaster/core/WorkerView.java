@@ -15,7 +15,15 @@ package dev.clustermaster.core;
 public record WorkerView(long workerId, int slot, int restarts, int pid, WorkerState state, long startedAtMillis,
                          String status, String note) {
 
+    /** The note of a warm spare (slot 0, not serving until promoted); a starting one's note follows it. */
+    public static final String SPARE = "spare";
+
     public WorkerView(long workerId, int slot, int restarts, int pid, WorkerState state, long startedAtMillis) {
         this(workerId, slot, restarts, pid, state, startedAtMillis, "", "");
+    }
+
+    /** A warm spare, started and held, serving no slot yet. */
+    public boolean spare() {
+        return note.startsWith(SPARE);
     }
 }

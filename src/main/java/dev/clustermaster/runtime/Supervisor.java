@@ -256,6 +256,9 @@ final class Supervisor {
             }
         } else if (action instanceof Action.Promote p) {
             WorkerHandle h = handles.get(p.workerId());
+            if (h != null) {
+                h.onPromoted.accept(p.slot());
+            }
             if (h != null && !h.channel.send(new IpcFrame(IpcFrame.Kind.PROMOTE, 0, p.slot() + " " + p.restarts()).encode())) {
                 log.warn("could not promote spare worker pid {}: its IPC channel is closed", p.pid());
             }

@@ -3,6 +3,8 @@ package dev.clustermaster.runtime;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.WorkerIpc;
 
+import java.util.function.IntConsumer;
+
 /** What the runtime holds for one live worker process: its pid and its two private sockets. */
 final class WorkerHandle {
     final long workerId;
@@ -10,6 +12,8 @@ final class WorkerHandle {
     final int pid;
     final WorkerIpc channel;
     final NotifyListener notify;
+    /** A warm spare was promoted into this slot (loop thread): its captured output is tagged with it from now on. */
+    volatile IntConsumer onPromoted = slot -> { };
     /** Readiness probe and PORT reservation, if any: released with the handle. */
     private final Runnable onClose;
 

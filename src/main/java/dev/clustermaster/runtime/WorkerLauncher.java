@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -197,17 +198,19 @@ final class WorkerLauncher implements AutoCloseable {
             orphanGuard.add(pid);
         }
         p.channel.closeChildEnd();
+        // a spare's output is tagged "spare" until its promotion names the slot
+        AtomicReference<String> label = new AtomicReference<>(slot == 0 ? "spare" : Integer.toString(slot));
         if (config.captureOutput()) {
             Consumer<String> readyLine = readyLineWatcher(workerId);
-            pump(p.out, slot, pid, "out", false, readyLine);
-            pump(p.err, slot, pid, "err", true, readyLine);
+            pump(p.out, label, pid, "out", false, readyLine);
+            pump(p.err, label, pid, "err", true, readyLine);
         }
         AutoCloseable probe = startProbe(workerId, p.env);
         WorkerIpc ch = p.channel;
         ch.startReading("cm-ipc-" + slot + "-" + pid, line -> callbacks.ipcLine(workerId, line),
                 () -> callbacks.ipcClosed(workerId));
         AtomicBoolean released = new AtomicBoolean();
-        return new WorkerHandle(workerId, slot, pid, ch, p.notify, () -> {
+        WorkerHandle h = new WorkerHandle(workerId, slot, pid, ch, p.notify, () -> {
             if (released.compareAndSet(false, true)) {
                 if (orphanGuard != null) {
                     orphanGuard.remove(pid);
@@ -216,6 +219,8 @@ final class WorkerLauncher implements AutoCloseable {
                 closeQuietly(probe);
             }
         });
+        h.onPromoted = promoted -> label.set(Integer.toString(promoted));
+        return h;
     }
 
     private static void closeAll(NotifyListener notify, WorkerIpc channel, Pipe out, Pipe err) {
@@ -302,10 +307,10 @@ final class WorkerLauncher implements AutoCloseable {
         }
     }
 
-    private void pump(Pipe pipe, int slot, int pid, String stream, boolean stderr, Consumer<String> watcher) {
+    private void pump(Pipe pipe, AtomicReference<String> label, int pid, String stream, boolean stderr, Consumer<String> watcher) {
         pipe.closeWriteEnd();
-        String slotText = slot == 0 ? "spare" : Integer.toString(slot);
-        LinePump.watch(pipe.detachReadFd(), "cm-" + stream + "-" + slot + "-" + pid, line -> {
+        LinePump.watch(pipe.detachReadFd(), "cm-" + stream + "-" + label.get() + "-" + pid, line -> {
+            String slotText = label.get();
             MDC.put("CM_CHILD_ID", slotText);
             try {
                 if (stderr) {

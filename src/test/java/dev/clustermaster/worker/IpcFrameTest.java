@@ -42,8 +42,8 @@ class IpcFrameTest {
 
     @Test
     void unknownKindsAreRejectedSoAnOlderPeerSkipsThem() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IpcFrame.decode("PROMOTE 0 now"));
-        assertTrue(e.getMessage().contains("PROMOTE"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IpcFrame.decode("SHUTDOWN 0 now"));
+        assertTrue(e.getMessage().contains("SHUTDOWN"), e.getMessage());
         assertEquals(new IpcFrame(IpcFrame.Kind.NOTIFY, 0, "READY=1\nSTATUS=up"), IpcFrame.decode("NOTIFY 0 READY=1\\nSTATUS=up"));
         assertEquals("NOTIFY 0 READY=1\\nSTATUS=up", new IpcFrame(IpcFrame.Kind.NOTIFY, 0, "READY=1\nSTATUS=up").encode());
     }
