@@ -283,7 +283,10 @@ class DocsCommandsIT {
         put(ops, "sudo apt remove cluster-master", e2e("90-purge.sh", "dpkg --purge cluster-master"));
         put(ops, "sudo apt purge cluster-master", e2e("90-purge.sh", "dpkg --purge cluster-master"));
         put(ops, "sudo dnf remove cluster-master", new NotHere("Fedora/RHEL: CI builds the .rpm and lints it", ".ci/run", "rpmlint"));
-        // docs/benchmarks.md: see BENCH
+        // docs/benchmarks.md: see BENCH; these two scripts print figures that were written into the doc
+        put(bench, "python3 bench/spawn-rate.py 256 1", new ByScript("bench/spawn-rate.py", "resize(%d)"));
+        put(bench, "python3 bench/spare-kill.py 0 3", new ByScript("bench/spare-kill.py", "\"--spare\", str(SPARE)"));
+        put(bench, "python3 bench/spare-kill.py 1 3", new ByScript("bench/spare-kill.py", "\"--spare\", str(SPARE)"));
     }
 
     /** The bench scripts that write docs/benchmarks.md: each writes its own command line and the commands it ran. */
