@@ -8,9 +8,10 @@ all its threads (a proxy for wakeups); then RSS, PSS, thread count; then the wal
 status` (a whole client JVM). Prints one line per round and the median (min-max) of each figure; with
 --doc FILE also replaces the section between the footprint markers in FILE.
 
-Several --variant LABEL|JAR|JAVA_OPTS|CLUSTER_MASTER_JVM_FLAGS|CDS_DIR (fields after JAR optional; an absent
-field keeps the launcher's default, CDS_DIR "" means none) are measured round-robin, one fresh master each per
-round, so load on a shared machine hits them alike.
+Several --variant LABEL|JAR|JAVA_OPTS|CLUSTER_MASTER_JVM_FLAGS|CDS_DIR|LAUNCHER (fields after JAR optional; an
+absent field keeps the launcher's default, CDS_DIR "" means none, LAUNCHER defaults to packaging/cluster-master of
+this checkout: give an old commit's launcher with its jar) are measured round-robin, one fresh master each per
+round, so load on a shared machine hits them alike. `ctl status` runs --ctl-runs times per round (median).
 
     python3 bench/footprint.py --rounds 5 --idle 30 [--opts "JVM FLAGS"] [--doc docs/benchmarks.md]
     python3 bench/footprint.py --variant 'before|/tmp/old.jar|-Xmx256m||' --variant 'after|target/cluster-master-0.1.0-all.jar'
@@ -103,13 +104,13 @@ def one_round(args, v, work):
     if v.get("flags") is not None:
         env["CLUSTER_MASTER_JVM_FLAGS"] = v["flags"]
     env["CLUSTER_MASTER_CDS_DIR"] = v.get("cds") or "/nonexistent"
-    launcher = os.path.join(ROOT, "packaging/cluster-master")
+    launcher = v.get("launcher") or os.path.join(ROOT, "packaging/cluster-master")
     cmd = [launcher, "run", "--exec", "sleep", "--size", str(args.size), "--ready-grace", "0",
            "--repl", ctl_path, "--name", "bench-footprint", "--", "100000"]
     log = open(os.path.join(work, "master.log"), "ab")
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
-    listening = ready = None
+    listening = ready = listening_cpu = None
     try:
         deadline = t0 + 60
         while ready is None:
@@ -117,6 +118,7 @@ def one_round(args, v, work):
                 raise RuntimeError(f"no READY=1 within 60 s (see {work}/master.log)")
             if listening is None and os.path.exists(ctl_path):
                 listening = time.monotonic() - t0
+                listening_cpu = cpu_ticks(proc.pid) / CLK_TCK
             try:
                 msg = notify.recv(4096).decode()
             except socket.timeout:
@@ -125,7 +127,7 @@ def one_round(args, v, work):
                 ready = time.monotonic() - t0
                 ready_cpu = cpu_ticks(proc.pid) / CLK_TCK
         if listening is None:
-            listening = ready
+            listening, listening_cpu = ready, ready_cpu
         time.sleep(args.settle)
         pid = proc.pid
         c0, s0, w0 = cpu_ticks(pid), ctx_switches(pid), time.monotonic()
@@ -141,16 +143,21 @@ def one_round(args, v, work):
             "listening_ms": listening * 1000,
             "ready_ms": ready * 1000,
             "ready_cpu_ms": ready_cpu * 1000,
+            "listening_cpu_ms": listening_cpu * 1000,
         }
-        t = time.monotonic()
-        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([launcher, "ctl", "--socket", ctl_path, "status"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        r["ctl_ms"] = (time.monotonic() - t) * 1000
-        ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        r["ctl_cpu_ms"] = (ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime) * 1000
-        if out.returncode != 0:
-            raise RuntimeError("ctl status failed: " + out.stdout.decode(errors="replace"))
+        walls, cpus = [], []
+        for _ in range(args.ctl_runs):
+            t = time.monotonic()
+            ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out = subprocess.run([launcher, "ctl", "--socket", ctl_path, "status"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            walls.append((time.monotonic() - t) * 1000)
+            ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append((ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime) * 1000)
+            if out.returncode != 0:
+                raise RuntimeError("ctl status failed: " + out.stdout.decode(errors="replace"))
+        r["ctl_ms"] = statistics.median(walls)
+        r["ctl_cpu_ms"] = statistics.median(cpus)
         return r
     finally:
         if proc.poll() is None:
@@ -172,6 +179,7 @@ FIGURES = [
     ("ctxsw_per_s", "context switches/s (all threads)", "{:.1f}"),
     ("listening_ms", "launch -> control socket (ms)", "{:.0f}"),
     ("ready_ms", "launch -> READY=1 (ms)", "{:.0f}"),
+    ("listening_cpu_ms", "master CPU time until the control socket (ms)", "{:.0f}"),
     ("ready_cpu_ms", "master CPU time until READY=1 (ms)", "{:.0f}"),
     ("ctl_ms", "`ctl status` wall time (ms)", "{:.0f}"),
     ("ctl_cpu_ms", "`ctl status` CPU time (ms)", "{:.0f}"),
@@ -193,6 +201,7 @@ def main():
     ap.add_argument("--idle", type=float, default=30, help="idle window in seconds")
     ap.add_argument("--settle", type=float, default=5, help="seconds after READY=1 before the idle window")
     ap.add_argument("--size", type=int, default=4)
+    ap.add_argument("--ctl-runs", type=int, default=3, help="ctl status runs per round (their median counts)")
     ap.add_argument("--jar", default=os.path.join(ROOT, "target/cluster-master-0.1.0-all.jar"))
     ap.add_argument("--opts", default=None, help="JAVA_OPTS (default: the one in packaging/default)")
     ap.add_argument("--label", default="")
@@ -227,7 +236,8 @@ def main():
 def parse_variant(text):
     f = text.split("|")
     return {"label": f[0], "jar": f[1], "opts": f[2] if len(f) > 2 else "",
-            "flags": f[3] if len(f) > 3 and f[3] != "-" else None, "cds": f[4] if len(f) > 4 else None}
+            "flags": f[3] if len(f) > 3 and f[3] != "-" else None, "cds": f[4] if len(f) > 4 else None,
+            "launcher": f[5] if len(f) > 5 and f[5] else None}
 
 
 def write_doc(args, variants, table):
@@ -237,7 +247,8 @@ def write_doc(args, variants, table):
     defs = [f"- **{v['label']}**: jar `{os.path.relpath(v['jar'], ROOT) if v['jar'].startswith(ROOT) else v['jar']}`, "
             f"JAVA_OPTS `{v['opts'] or '(empty)'}`, launcher flags "
             f"{'`' + v['flags'] + '`' if v['flags'] else '(none)' if v['flags'] == '' else '(the launcher default)'}, "
-            f"AppCDS {'archives from `packaging/cluster-master-cds`' if v['cds'] else 'none'}" for v in variants]
+            f"AppCDS {'archives from `packaging/cluster-master-cds`' if v['cds'] else 'none'}"
+            f"{', launcher `' + v['launcher'] + '`' if v.get('launcher') else ''}" for v in variants]
     section = "\n".join([
         begin,
         "## Master footprint with idle workers",
@@ -247,10 +258,10 @@ def write_doc(args, variants, table):
         f"`packaging/cluster-master` with {args.size} `sleep` workers and `--ready-grace 0`; {args.rounds} rounds, "
         f"the variants interleaved, each a fresh master; median (min–max). Idle CPU and context switches over "
         f"{args.idle:g} s after a {args.settle:g} s settle; RSS/PSS from /proc; `ctl status` is the whole "
-        "client (its own JVM) against that master. Wall times depend on the load of the shared machine; the CPU "
+        f"client (its own JVM) against that master, run {args.ctl_runs} times per round (their median counts). Wall times depend on the load of the shared machine; the CPU "
         "times (user + system) much less. The per-thread wake-ups of each round are in the script's output.",
         "",
-        "Jars outside `target/` are builds of the commit the label names (`git worktree add /tmp/b 1643c05 && (cd /tmp/b && mvn -o -q package -DskipTests)`); CDS_DIR holds the archives of `CLUSTER_MASTER_JAR=JAR CLUSTER_MASTER_LAUNCHER=packaging/cluster-master packaging/cluster-master-cds DIR`. With the launcher's flags the remaining wake-ups are the JVM's own threads (Monitor Deflation, VM Thread, Native Heap Trimmer); the master's threads (cm-loop, cm-poller) do not wake while idle.",
+        "Jars outside `target/` are builds of the commit the label names (`git worktree add /tmp/b 1643c05 && (cd /tmp/b && mvn -o -q package -DskipTests)`); CDS_DIR holds the archives of `CLUSTER_MASTER_JAR=JAR CLUSTER_MASTER_LAUNCHER=LAUNCHER LAUNCHER-cds DIR` (LAUNCHER: that commit's `packaging/cluster-master`). With the launcher's flags the remaining wake-ups are the JVM's own threads (Monitor Deflation, VM Thread, Native Heap Trimmer); the master's threads (cm-loop, cm-poller) do not wake while idle.",
         "",
         *defs,
         "",

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 public final class MasterProcess implements AutoCloseable {
     /** The value packaging/cluster-master exports as _JAVA_SR_SIGNUM (HotSpot's suspend/resume signal). */
     static final String LAUNCHER_SR_SIGNUM = "39";
-    private static final List<String> JVM_FLAGS = List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1");
+    private static final List<String> JVM_FLAGS = List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Djnr.ffi.asm.enabled=false");
 
     public final Process process;
     public final Path log;
