@@ -261,7 +261,7 @@ def write_doc(args, variants, table):
         f"client (its own JVM) against that master, run {args.ctl_runs} times per round (their median counts). Wall times depend on the load of the shared machine; the CPU "
         "times (user + system) much less. The per-thread wake-ups of each round are in the script's output.",
         "",
-        "Jars outside `target/` are builds of the commit the label names (`git worktree add /tmp/b 1643c05 && (cd /tmp/b && mvn -o -q package -DskipTests)`); CDS_DIR holds the archives of `CLUSTER_MASTER_JAR=JAR CLUSTER_MASTER_LAUNCHER=LAUNCHER LAUNCHER-cds DIR` (LAUNCHER: that commit's `packaging/cluster-master`). With the launcher's flags the remaining wake-ups are the JVM's own threads (Monitor Deflation, VM Thread, Native Heap Trimmer); the master's threads (cm-loop, cm-poller) do not wake while idle.",
+        "Jars outside `target/` are builds of the commit the label names (`git worktree add /tmp/b a28c733 && (cd /tmp/b && mvn -o -q package -DskipTests)`); CDS_DIR holds the archives of `CLUSTER_MASTER_JAR=JAR CLUSTER_MASTER_LAUNCHER=LAUNCHER LAUNCHER-cds DIR` (LAUNCHER: that commit's `packaging/cluster-master`). With the launcher's flags the remaining wake-ups are the JVM's own threads (Monitor Deflation, VM Thread, Native Heap Trimmer); the master's threads (cm-loop, cm-poller) do not wake while idle.",
         "",
         *defs,
         "",
