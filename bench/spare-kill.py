@@ -7,7 +7,9 @@ Starts a master (packaging/cluster-master, the jar in $JAR or target/) with 4 de
 (`--ready notify --spare SPARE`), waits until 4 pids answer GET / (and, with a spare, until one is warm), then
 KILLS times: `bench/probe.py kill PORT VICTIM PIDS` (SIGKILL to a serving worker, then a new connection about
 every millisecond until a pid that was not serving answers), each kill a different slot so no crash backoff
-applies. Prints the probe's "ms failures probes" per kill and the median ms."""
+applies. Prints the probe's "ms failures probes" per kill and the median ms. Then one rolling restart (SIGHUP,
+`--probation 0` so only start-ups count): ms from the master's "rolling restart of" line to its "rolling restart
+done" line."""
 import os
 import re
 import shutil
@@ -81,7 +83,8 @@ def main():
     env = dict(os.environ, CLUSTER_MASTER_JAR=JAR, CM_LOG_JOURNAL="off", RUNTIME_DIRECTORY=tmp)
     master = subprocess.Popen(["sh", os.path.join(ROOT, "packaging", "cluster-master"), "run",
                                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify",
-                               "--size", str(SIZE), "--spare", str(SPARE), "--listen", "tcp://127.0.0.1:%d" % port,
+                               "--size", str(SIZE), "--spare", str(SPARE), "--probation", "0",
+                               "--listen", "tcp://127.0.0.1:%d" % port,
                                "--repl", "false"], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     times = []
     try:
@@ -99,6 +102,16 @@ def main():
             time.sleep(1)  # lets the master log and start the next spare before the next round waits for it
         if times:
             print("spare=%d median: %.0f ms (%s)" % (SPARE, statistics.median(times), ", ".join("%.0f" % t for t in times)))
+        serving(port)
+        if SPARE:
+            await_(lambda: warm_spares(log) >= KILLS + 1, 120, "a warm spare")
+        os.kill(master.pid, signal.SIGHUP)
+        await_(lambda: "rolling restart done" in open(log).read(), 180, "the rolling restart")
+        text = open(log).read()
+        stamp = lambda line: time.mktime(time.strptime(line[:19], "%Y-%m-%dT%H:%M:%S")) + float(line[19:23])
+        begin = next(l for l in text.splitlines() if "rolling restart of" in l)
+        end = next(l for l in text.splitlines() if "rolling restart done" in l)
+        print("spare=%d rolling restart of %d workers: %.0f ms" % (SPARE, SIZE, (stamp(end) - stamp(begin)) * 1000))
     finally:
         master.send_signal(signal.SIGTERM)
         try:
