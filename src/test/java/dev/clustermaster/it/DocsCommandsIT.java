@@ -582,6 +582,39 @@ class DocsCommandsIT {
         runScenario(Scenario.JOURNAL, dir, env());
     }
 
+    private static final Pattern PROPERTIES = Pattern.compile("(?m)^[ \\t]*```properties\\n(.*?)^[ \\t]*```", Pattern.DOTALL);
+
+    /**
+     * The conf files of docs/operations.md: the "Configure" one runs here with the Python worker of docs/examples.md it
+     * names (its comment says so); the socket activation one is 30-socket-activation.sh's conf under systemd.
+     */
+    @Test
+    void theConfigureExampleServesWithTheExamplesPythonWorker() throws Exception {
+        Matcher m = PROPERTIES.matcher(Files.readString(REPO.resolve("docs/operations.md")));
+        List<String> confs = new ArrayList<>();
+        while (m.find()) {
+            confs.add(m.group(1));
+        }
+        assertEquals(2, confs.size(), "a new conf block of docs/operations.md needs its check here: " + confs);
+        String socketActivation = confs.get(1).lines().map(String::strip).filter(l -> !l.isEmpty()).reduce((a, b) -> a + "\n" + b).orElse("");
+        assertTrue(Files.readString(REPO.resolve("packaging/e2e/checks/30-socket-activation.sh")).contains(socketActivation.lines().findFirst().orElse("?")),
+                "30-socket-activation.sh runs the socket activation conf: " + socketActivation);
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "the conf names /usr/bin/python3");
+        port = Http.freePort();
+        String conf = confs.get(0);
+        assertTrue(conf.contains("exec=/usr/bin/python3 /opt/app/app.py") && conf.contains("listen=tcp://0.0.0.0:8080"), conf);
+        Files.writeString(dir.resolve("app.py"), DocsExamplesIT.docFile("app.py"));
+        Files.writeString(dir.resolve("app.conf"), conf.replace("/opt/app/app.py", dir.resolve("app.py").toString())
+                .replace("tcp://0.0.0.0:8080", "tcp://127.0.0.1:" + port));
+        Master master = startMaster(dir, env(), "cluster-master run --config " + dir.resolve("app.conf"),
+                sandbox(Scenario.JAVA, Kind.START_STOP, "all 4 workers ready"));
+        try {
+            assertTrue(Http.get(port, "/").matches("hello from python worker [1-4]\n"), "the doc's conf serves");
+        } finally {
+            stopMaster(master);
+        }
+    }
+
     /** app.jar of the README's Java lines: com.example.Server (a main that idles until SIGTERM), Main-Class set; App.java of the javac line. */
     private void writeJavaApp() throws IOException {
         Path src = Files.createDirectories(dir.resolve("src/com/example")).resolve("Server.java");

@@ -55,6 +55,17 @@ class DocsExamplesIT {
         throw new AssertionError("docs/examples.md has no run block " + tag);
     }
 
+    /** The text of the doc's {@code <!-- file: NAME -->} block (DocsCommandsIT runs operations.md's conf with app.py). */
+    static String docFile(String name) throws IOException {
+        Matcher m = FILE.matcher(doc());
+        while (m.find()) {
+            if (m.group(1).equals(name)) {
+                return m.group(2);
+            }
+        }
+        throw new AssertionError("docs/examples.md has no file block " + name);
+    }
+
     private void writeFiles() throws IOException {
         Matcher m = FILE.matcher(doc());
         while (m.find()) {
