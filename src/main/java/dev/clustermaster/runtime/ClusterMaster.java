@@ -429,22 +429,27 @@ public final class ClusterMaster implements ControlApi {
 
     private void onMasterExit(int code) {
         loop.stop();
-        for (Closeable c : resources) {
-            try {
-                c.close();
-            } catch (IOException | RuntimeException e) {
-                log.debug("closing {} failed", c, e);
-            }
-        }
-        deleteQuietly(workersDir);
-        messages.shutdown();
-        if (config.signals()) {
-            SignalTrap.restore();
-        }
+        // answer waiting commands first: a control session closes sooner once its command has its answer
         pending.values().forEach(f -> f.completeExceptionally(new IllegalStateException("the master has exited")));
         pending.clear();
-        log.info("master {} exits with code {}", pid, code);
-        exitCode.complete(code);
+        try {
+            for (Closeable c : resources) {
+                try {
+                    c.close();
+                } catch (IOException | RuntimeException e) {
+                    log.debug("closing {} failed", c, e);
+                }
+            }
+            deleteQuietly(workersDir);
+            messages.shutdown();
+            if (config.signals()) {
+                SignalTrap.restore();
+            }
+            log.info("master {} exits with code {}", pid, code);
+        } finally {
+            // whatever failed above (an Error: a class the replaced jar no longer has), main must not wait forever
+            exitCode.complete(code);
+        }
     }
 
     private static void deleteQuietly(Path dir) {

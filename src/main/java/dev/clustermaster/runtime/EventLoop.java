@@ -93,8 +93,9 @@ final class EventLoop {
                     onDeadline.run();
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                // nothing interrupts the loop on purpose (stop() is how it ends): a stray interrupt must not end
+                // supervision silently, leaving the master's main thread waiting for an exit code forever
+                log.warn("event loop interrupted; going on");
             } catch (RuntimeException e) {
                 // one bad task must not take supervision down with it
                 log.error("event loop task failed", e);

@@ -82,6 +82,21 @@ class EventLoopTest {
     }
 
     @Test
+    void aStrayInterruptDoesNotEndTheLoop() throws Exception {
+        EventLoop loop = new EventLoop("test-loop", () -> EventLoop.NONE, () -> { }, e -> { });
+        loop.start();
+        try {
+            loop.submit(() -> Thread.currentThread().interrupt()); // the next take() throws InterruptedException
+            CountDownLatch ran = new CountDownLatch(1);
+            loop.submit(ran::countDown);
+            assertTrue(ran.await(10, TimeUnit.SECONDS), "the loop goes on after an interrupt");
+        } finally {
+            loop.stop();
+            loop.join(5_000);
+        }
+    }
+
+    @Test
     void anErrorEndsTheLoopThroughOnFatal() throws Exception {
         CompletableFuture<Error> fatal = new CompletableFuture<>();
         EventLoop loop = new EventLoop("fatal-loop", () -> EventLoop.NONE, () -> { }, fatal::complete);
