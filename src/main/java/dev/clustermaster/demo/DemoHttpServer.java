@@ -28,6 +28,12 @@ final class DemoHttpServer {
     private static final int MAX_HEADER_BYTES = 16 * 1024;
     private static final int IDLE_POLL_MILLIS = 250;
     private static final long KEEP_ALIVE_MILLIS = 60_000;
+    /**
+     * While draining, a keep-alive connection is closed once idle this long: its client gets a request in first
+     * (answered with Connection: close) unless it has paused; closing at the first 250 ms poll raced with clients
+     * descheduled for that long on a loaded machine, whose next request then met a closed socket.
+     */
+    private static final long DRAIN_IDLE_MILLIS = 1_000;
     private static final long MAX_SLOW_MILLIS = 30_000;
 
     private final ServerSocketChannel server;
@@ -141,7 +147,7 @@ final class DemoHttpServer {
             } catch (SocketTimeoutException e) {
                 boolean idle = head.size() == 0;
                 long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - idleSince);
-                if (idle && (draining || idleMillis > KEEP_ALIVE_MILLIS)) {
+                if (idle && idleMillis > (draining ? DRAIN_IDLE_MILLIS : KEEP_ALIVE_MILLIS)) {
                     return null;
                 }
                 continue;
