@@ -5,7 +5,9 @@ Per variant and round: start a master (`run --main dev.clustermaster.demo.DemoHt
 debug log), wait for its worker, then send --restarts SIGHUPs one after the other (each a rolling restart: one
 new worker, ready before the old one stops). A worker's time is from the master's "spawned [... java ...] as pid
 P" log line to its "worker N (pid P) ready" line (READY=1 received), both stamped by the master in ms. The first
-worker of a master starts while the master itself is still warming up and is reported apart. On a loaded
+worker of a master starts while the master itself is still warming up and is reported apart. --warmup rounds
+(uncounted, one restart each) come first, so a variant with AppCDS on has its archive (in a fresh
+XDG_CACHE_HOME shared by all rounds) before the measured rounds. On a loaded
 machine wall times swing widely, so the worker's own CPU time (utime+stime from /proc, sampled as soon as the
 READY line shows, within 50 ms; the demo worker idles once ready) is reported too: it does not depend on load.
 
@@ -64,11 +66,11 @@ def cpu_ms(pid):
         return None
 
 
-def one_master(jar, extra, restarts, timeout):
+def one_master(jar, extra, restarts, timeout, cache):
     with tempfile.TemporaryDirectory(prefix="cm-jstart-") as d:
         os.chmod(d, 0o700)
         log_path = os.path.join(d, "master.log")
-        env = dict(os.environ, CM_LOG_LEVEL="debug", CM_LOG_JOURNAL="off", JOURNAL_STREAM="", _JAVA_SR_SIGNUM="39")
+        env = dict(os.environ, XDG_CACHE_HOME=cache, CM_LOG_LEVEL="debug", CM_LOG_JOURNAL="off", JOURNAL_STREAM="", _JAVA_SR_SIGNUM="39")
         args = ["java", "-jar", jar, "run", "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify",
                 "--size", "1", "--repl", "false", "--runtime-dir", os.path.join(d, "run"), "--env", "PORT=0"] + extra
         with open(log_path, "w") as log:
@@ -110,6 +112,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--restarts", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--warmup", type=int, default=1, help="uncounted rounds first (they write the AppCDS archive)")
     ap.add_argument("--variant", action="append", default=[])
     a = ap.parse_args()
     variants = []
@@ -119,9 +122,12 @@ def main():
     first = {label: [] for label, _, _ in variants}
     later = {label: [] for label, _, _ in variants}
     cpu = {label: [] for label, _, _ in variants}
+    cache = tempfile.mkdtemp(prefix="cm-jstart-cache-")
+    for label, jar, extra in variants * a.warmup:
+        one_master(jar, extra, 1, a.timeout, cache)
     for r in range(a.rounds):
         for label, jar, extra in variants:
-            times = one_master(jar, extra, a.restarts, a.timeout)
+            times = one_master(jar, extra, a.restarts, a.timeout, cache)
             first[label].append(times[0][0])
             later[label].extend(t for t, _ in times[1:])
             cpu[label].extend(c for _, c in times[1:] if c is not None)

@@ -33,7 +33,7 @@ public final class ConfigLoader {
             "backoff.initial", "backoff.max", "healthy.uptime", "listen", "reuse.port", "runtime.dir",
             "repl", "repl.group", "repl.tcp", "http.port", "http.address", "pdeathsig",
             "probation", "stop.signal", "crash-loop.failures", "crash-loop.window", "worker.watchdog", "worker.max-rss",
-            "worker.max-age");
+            "worker.max-age", "java.cds");
 
     private static final long DEFAULT_WORKER_MEMORY = 512L << 20;
 
@@ -178,6 +178,7 @@ public final class ConfigLoader {
         });
         str(s, "http.address").ifPresent(b::httpAddress);
         str(s, "pdeathsig").map(v -> bool("pdeathsig", v)).ifPresent(b::parentDeathSignal);
+        str(s, "java.cds").map(v -> bool("java.cds", v)).ifPresent(b::javaCds);
         return b;
     }
 

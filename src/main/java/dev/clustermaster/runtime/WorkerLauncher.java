@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -70,6 +71,8 @@ final class WorkerLauncher implements AutoCloseable {
     /** PORT values of live workers (port.base); only the loop thread touches it. */
     private final Set<Integer> portsInUse = new HashSet<>();
     private ReadyProbes probes;
+    /** The app's AppCDS archive (Java workers with java.cds on); replaced by a reload. */
+    private Optional<AppCdsArchive> cds;
     /** Kills the worker groups if the master dies without stopping them (null with pdeathsig=false). */
     private final OrphanGuard orphanGuard;
 
@@ -85,11 +88,13 @@ final class WorkerLauncher implements AutoCloseable {
         this.listenEnv = ListenerSetup.workerEnv(config);
         this.devNull = Fds.openDevNullForReading();
         this.orphanGuard = config.parentDeathSignal() ? startOrphanGuard(spawner) : null;
+        this.cds = AppCdsArchive.forApp(config, System.getenv());
     }
 
     /** New workers start from this configuration (a reload); listening sockets and their env stay. */
     void use(Config next) {
         this.config = next;
+        this.cds = AppCdsArchive.forApp(next, System.getenv());
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
@@ -136,6 +141,7 @@ final class WorkerLauncher implements AutoCloseable {
         /** The spawn failed: everything prepared is closed (loop thread). */
         void abort() {
             portsInUse.remove(port);
+            cds.ifPresent(c -> c.exited(workerId));
             closeAll(notify, channel, out, err);
         }
     }
@@ -177,8 +183,9 @@ final class WorkerLauncher implements AutoCloseable {
             if (port != null) {
                 env.put("PORT", port.toString());
             }
-            return new Prepared(workerId, slot, notify, channel, out, err, env, launchOptions(env, fds), port);
+            return new Prepared(workerId, slot, notify, channel, out, err, env, launchOptions(env, fds, cds.map(c -> c.jvmArgs(workerId)).orElse(List.of())), port);
         } catch (IOException | RuntimeException e) {
+            cds.ifPresent(c -> c.exited(workerId));
             closeAll(notify, channel, out, err);
             throw e;
         }
@@ -217,6 +224,7 @@ final class WorkerLauncher implements AutoCloseable {
                 }
                 portsInUse.remove(port);
                 closeQuietly(probe);
+                cds.ifPresent(c -> c.exited(workerId));  // after a reload a new archive object has no dumper: harmless
             }
         });
         h.onPromoted = promoted -> label.set(Integer.toString(promoted));
@@ -340,7 +348,11 @@ final class WorkerLauncher implements AutoCloseable {
      * edge's trampolines: pdeathsig, and LISTEN_PID for a non-Java worker that inherits listeners.
      */
     LaunchOptions launchOptions(Map<String, String> env, Map<Integer, Integer> fds) {
-        return new LaunchOptions(config.workerArgv(), env, fds, usePdeathsig, !sockets.isEmpty() && !config.javaWorker());
+        return launchOptions(env, fds, List.of());
+    }
+
+    private LaunchOptions launchOptions(Map<String, String> env, Map<Integer, Integer> fds, List<String> cdsArgs) {
+        return new LaunchOptions(AppCdsArchive.withJvmArgs(config.workerArgv(), cdsArgs), env, fds, usePdeathsig, !sockets.isEmpty() && !config.javaWorker());
     }
 
     Map<String, String> environment(long workerId, int slot, int restarts, Path notifySocket, int ipcFd, boolean ipcPipes) {
