@@ -136,7 +136,7 @@ public final class Config {
     public Integer httpPort() { return httpPort; }
     public String httpAddress() { return httpAddress; }
     public boolean parentDeathSignal() { return parentDeathSignal; }
-    /** Per-app AppCDS archive for Java workers ({@code java.cds}, default on). */
+    /** Per-app AppCDS archive for Java workers ({@code java.cds}, default off: the archive is written when a worker exits, which delays that exit). */
     public boolean javaCds() { return javaCds; }
     /** The user's JVM options for a Java worker ({@code jvm.args}). */
     public List<String> jvmArgs() { return jvmArgs; }
@@ -199,7 +199,7 @@ public final class Config {
         private Integer httpPort;
         private String httpAddress = "127.0.0.1";
         private boolean parentDeathSignal = true;
-        private boolean javaCds = true;
+        private boolean javaCds;
         private BiFunction<WorkerInfo, String, String> onMessage;
 
         public Builder name(String v) { name = v; return this; }

@@ -66,7 +66,7 @@ class AppCdsIT {
         Path run = dir.resolve(name);
         Files.createDirectories(run);
         try (MasterProcess m = MasterProcess.start(run, List.of("XDG_CACHE_HOME=" + dir.resolve("cache")),
-                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", "1", "--env", "PORT=0",
+                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--java-cds", "on", "--ready", "notify", "--size", "1", "--env", "PORT=0",
                 "--jvm-arg", "-Xlog:cds=info:file=" + dir.resolve("cds-%p.log"), "--stop-timeout", "30s",
                 "--repl", "false", "--runtime-dir", run.resolve("run").toString())) {
             m.waitForOutput("all 1 workers ready", T);
