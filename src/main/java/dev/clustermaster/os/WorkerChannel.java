@@ -102,59 +102,20 @@ public final class WorkerChannel implements WorkerIpc {
     }
 
     /** Reads without blocking when the poller says so; at the end closes the fd on the poller thread. */
-    private final class Reader implements FdPoller.Reader {
-        private final String name;
-        private final Runnable onEof;
-        private final LineSplitter lines;
-
+    private final class Reader extends WorkerLineReader {
         Reader(String name, Consumer<String> onLine, Runnable onEof) {
-            this.name = name;
-            this.onEof = onEof;
-            this.lines = new LineSplitter(MAX_LINE, line -> {
-                try {
-                    onLine.accept(line);
-                } catch (RuntimeException e) {
-                    log.error("{}: line consumer failed", name, e);
-                }
-            });
+            super(log, name, "recv", onLine, onEof);
         }
 
         @Override
-        public boolean onReadable(byte[] buf) {
-            while (true) {
-                long n = Libc.api().recv(fd, buf, buf.length, Libc.MSG_DONTWAIT);
-                if (n > 0) {
-                    if (!lines.feed(buf, 0, (int) n, false)) {
-                        log.warn("{}: worker sent a line over {} bytes; closing the channel", name, MAX_LINE);
-                        return false;
-                    }
-                    if (n < buf.length) {
-                        return true;  // drained; more wakes the poller again
-                    }
-                } else if (n == 0) {
-                    return false;
-                } else {
-                    int e = Libc.errno();
-                    if (e == Libc.EAGAIN) {
-                        return true;
-                    }
-                    if (e != Libc.EINTR) {
-                        log.debug("{}: recv: {}", name, Libc.strerror(e));
-                        return false;
-                    }
-                }
-            }
+        long read(byte[] buf) {
+            return Libc.api().recv(fd, buf, buf.length, Libc.MSG_DONTWAIT);
         }
 
         @Override
-        public void onClose() {
+        void release() {
             shutdownStream();
             closeFd();
-            try {
-                onEof.run();
-            } catch (RuntimeException e) {
-                log.error("{}: EOF callback failed", name, e);
-            }
         }
     }
 

@@ -131,59 +131,20 @@ public final class WorkerPipes implements WorkerIpc {
         poller.watch(readFd, r);
     }
 
-    private final class Reader implements FdPoller.Reader {
-        private final String name;
-        private final Runnable onEof;
-        private final LineSplitter lines;
-
+    private final class Reader extends WorkerLineReader {
         Reader(String name, Consumer<String> onLine, Runnable onEof) {
-            this.name = name;
-            this.onEof = onEof;
-            this.lines = new LineSplitter(WorkerChannel.MAX_LINE, line -> {
-                try {
-                    onLine.accept(line);
-                } catch (RuntimeException e) {
-                    log.error("{}: line consumer failed", name, e);
-                }
-            });
+            super(log, name, "read", onLine, onEof);
         }
 
         @Override
-        public boolean onReadable(byte[] buf) {
-            while (true) {
-                long n = Libc.api().read(readFd, buf, buf.length);
-                if (n > 0) {
-                    if (!lines.feed(buf, 0, (int) n, false)) {
-                        log.warn("{}: worker sent a line over {} bytes; closing the channel", name, WorkerChannel.MAX_LINE);
-                        return false;
-                    }
-                    if (n < buf.length) {
-                        return true;
-                    }
-                } else if (n == 0) {
-                    return false;
-                } else {
-                    int e = Libc.errno();
-                    if (e == Libc.EAGAIN) {
-                        return true;
-                    }
-                    if (e != Libc.EINTR) {
-                        log.debug("{}: read: {}", name, Libc.strerror(e));
-                        return false;
-                    }
-                }
-            }
+        long read(byte[] buf) {
+            return Libc.api().read(readFd, buf, buf.length);
         }
 
         @Override
-        public void onClose() {
+        void release() {
             Libc.closeQuietly(readFd);
             closeWriteEnd();
-            try {
-                onEof.run();
-            } catch (RuntimeException e) {
-                log.error("{}: EOF callback failed", name, e);
-            }
         }
     }
 
