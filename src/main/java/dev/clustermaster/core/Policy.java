@@ -55,32 +55,34 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
                 0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF, 0);
     }
 
-    public Policy withProbation(long millis) {
+    // Copies with one feature turned on, for the core's unit tests; the product builds a Policy in config.Config.
+
+    Policy withProbation(long millis) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
     }
 
-    public Policy withStopSignal(Signal signal) {
+    Policy withStopSignal(Signal signal) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
     }
 
-    public Policy withCrashLoop(CrashLoop c) {
+    Policy withCrashLoop(CrashLoop c) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling, spares);
     }
 
-    public Policy withWatchdog(long millis, Signal dump) {
+    Policy withWatchdog(long millis, Signal dump) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling, spares);
     }
 
-    public Policy withRecycling(Recycling r) {
+    Policy withRecycling(Recycling r) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r, spares);
     }
 
-    public Policy withSpares(int n) {
+    Policy withSpares(int n) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
                 healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, n);
     }

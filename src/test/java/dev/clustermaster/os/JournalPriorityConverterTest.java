@@ -83,9 +83,16 @@ class JournalPriorityConverterTest {
     }
 
     private static List<String> runDemo(boolean underJournal) throws IOException, InterruptedException {
+        return JournalLogDemo.run(System.getProperty("java.class.path"), underJournal);
+    }
+}
+
+/** Logs one line per level; run in a child JVM by the test above. */
+class JournalLogDemo {
+    /** Runs main in a child JVM on classPath, without the caller's journal and level settings; its output lines. */
+    static List<String> run(String classPath, boolean underJournal) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                JournalLogDemo.class.getName());
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", classPath, JournalLogDemo.class.getName());
         pb.environment().remove("JOURNAL_STREAM");
         pb.environment().remove("CM_LOG_LEVEL");
         if (underJournal) {
@@ -101,10 +108,7 @@ class JournalPriorityConverterTest {
         assertEquals(0, p.exitValue(), buf.toString(StandardCharsets.UTF_8));
         return buf.toString(StandardCharsets.UTF_8).lines().toList();
     }
-}
 
-/** Logs one line per level; run in a child JVM by the test above. */
-class JournalLogDemo {
     public static void main(String[] args) {
         Logger log = LoggerFactory.getLogger(JournalLogDemo.class);
         log.debug("debug line is below the default INFO level");

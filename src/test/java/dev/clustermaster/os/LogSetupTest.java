@@ -3,14 +3,10 @@ package dev.clustermaster.os;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,18 +30,6 @@ class LogSetupTest {
     }
 
     private static List<String> runDemo(String classPath) throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", classPath, JournalLogDemo.class.getName());
-        pb.environment().remove("JOURNAL_STREAM");
-        pb.environment().remove("CM_LOG_LEVEL");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        try (InputStream in = p.getInputStream()) {
-            in.transferTo(buf);
-        }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), buf.toString(StandardCharsets.UTF_8));
-        return buf.toString(StandardCharsets.UTF_8).lines().toList();
+        return JournalLogDemo.run(classPath, false);
     }
 }
