@@ -55,7 +55,7 @@ final class Worker {
     }
 
     WorkerView view(long now, long wallNow) {
-        String note = spare ? (state == WorkerState.READY ? WorkerView.SPARE : WorkerView.SPARE + ", starting")
+        String note = spare ? (state == WorkerState.STARTING ? WorkerView.SPARE + ", starting" : WorkerView.SPARE)
                 : hung ? "hung"
                 : probationUntil > 0 ? "probation"
                 : retiring && recycle != null ? "recycling: " + recycle.label()

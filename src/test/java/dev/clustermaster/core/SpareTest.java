@@ -48,6 +48,16 @@ class SpareTest {
     }
 
     @Test
+    void aStoppingSpareIsNotShownAsStarting() {
+        Harness h = new Harness(NOTIFY, 2);
+        long held = warm(h);
+        h.command(1, new Event.Quit());
+        WorkerView stopping = h.snapshot().workers().stream().filter(w -> w.workerId() == held).findFirst().orElseThrow();
+        assertEquals(WorkerState.STOPPING, stopping.state(), "a quit stops the spare");
+        assertEquals("spare", stopping.note(), "stopping, not starting");
+    }
+
+    @Test
     void neverTwoSpares() {
         Harness h = new Harness(NOTIFY, 2);
         warm(h);
