@@ -32,7 +32,14 @@ public final class HelloApp {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         Thread acceptor = Thread.currentThread();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            acceptor.interrupt(); // stops accept(); connections still queued stay with the socket for other processes
+            // close, not interrupt: an interrupted accept() throws away a connection it has just taken (the JDK
+            // closes the channel and drops the new socket: a client's reset, seen in CI); an accept() woken by a
+            // close returns a connection it completed. Queued connections stay with the socket for other processes.
+            try {
+                listener.close();
+            } catch (IOException e) {
+                // closing our descriptor only
+            }
             try {
                 acceptor.join(10_000); // it may hold a connection it just accepted: let it hand it over (or serve it)
                 pool.shutdown();
