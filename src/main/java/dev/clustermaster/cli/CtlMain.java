@@ -11,7 +11,7 @@ import java.util.List;
  * ({@code [--socket P] [--name APP] [--json] [--timeout S] [APP] COMMAND [ARG...]}) itself and runs
  * {@link CtlClient}, so a client JVM loads neither picocli nor logging nor native code and answers in a
  * fraction of a second. Anything else (help, version, an unknown or malformed option, an option after the
- * command, no command) goes to the full command line, {@link Main}, which answers exactly as it always did.
+ * command, no command, an {@code @argfile}) goes to the full command line, {@link Main}, which answers exactly as it always did.
  */
 public final class CtlMain {
 
@@ -37,6 +37,9 @@ public final class CtlMain {
 
     /** The request, or null when {@link Main} should read this command line. */
     static CtlClient.Request parse(String[] args) {
+        if (Arrays.stream(args).anyMatch(a -> a.startsWith("@"))) {
+            return null; // an @argfile: picocli expands it
+        }
         Path socket = null;
         String name = null;
         boolean json = false;

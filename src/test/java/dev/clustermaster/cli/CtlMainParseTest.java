@@ -25,7 +25,8 @@ class CtlMainParseTest {
                 new String[]{"--socket"}, new String[]{"--socket", "/a", "--socket", "/b", "size"},
                 new String[]{"--timeout", "x", "size"}, new String[]{"--timeout", "-1", "size"},
                 new String[]{"resize", "-3"}, new String[]{"status", "--json"}, new String[]{"--", "status"},
-                new String[]{"--json=true", "size"}, new String[]{"--bogus", "size"})) {
+                new String[]{"--json=true", "size"}, new String[]{"--bogus", "size"},
+                new String[]{"@args"}, new String[]{"--socket", "@s", "size"}, new String[]{"resize", "@n"})) {
             assertNull(CtlMain.parse(args), String.join(" ", args));
         }
     }
