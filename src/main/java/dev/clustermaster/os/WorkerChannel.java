@@ -26,6 +26,7 @@ public final class WorkerChannel implements WorkerIpc {
     private final Object lock = new Object();
     private final int fd;          // master end
     private int childFd;           // -1 once closed in the master
+    private boolean stalled;       // guarded by sendLock: the last send timed out; until one succeeds, sends do not wait
     private boolean fdClosed;      // guarded by lock: the master end was closed (never close twice)
     private boolean shut;          // guarded by lock: close() called or send broke the stream
     private boolean reading;       // guarded by lock: the poller owns closing fd
@@ -136,7 +137,8 @@ public final class WorkerChannel implements WorkerIpc {
             int off = 0;
             while (off < bytes.length) {
                 byte[] chunk = off == 0 ? bytes : Arrays.copyOfRange(bytes, off, bytes.length);
-                long n = Libc.api().send(fd, chunk, chunk.length, Libc.MSG_NOSIGNAL);
+                // A worker that stopped reading costs the caller (the event loop) one timeout, not one per line.
+                long n = Libc.api().send(fd, chunk, chunk.length, Libc.MSG_NOSIGNAL | (stalled && off == 0 ? Libc.MSG_DONTWAIT : 0));
                 if (n > 0) {
                     off += (int) n;
                     continue;
@@ -146,7 +148,10 @@ public final class WorkerChannel implements WorkerIpc {
                     continue;
                 }
                 if (n < 0 && e == Libc.EAGAIN && off == 0) {
-                    log.warn("worker channel: send timed out, the worker is not reading; line dropped");
+                    if (!stalled) {
+                        log.warn("worker channel: send timed out, the worker is not reading; lines are dropped until it does");
+                    }
+                    stalled = true;
                     return false;
                 }
                 if (n < 0 && e == Libc.EAGAIN) {
@@ -157,6 +162,7 @@ public final class WorkerChannel implements WorkerIpc {
                 shutdownStream();
                 return false;
             }
+            stalled = false;
             return true;
         }
     }

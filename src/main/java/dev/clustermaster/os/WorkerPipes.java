@@ -31,6 +31,7 @@ public final class WorkerPipes implements WorkerIpc {
     private final int writeFd;      // master -> worker, master end
     private int childReadFd;        // -1 once closed in the master
     private int childWriteFd;
+    private boolean stalled;        // guarded by sendLock: the last send timed out; until one succeeds, sends do not wait
     private boolean shut;           // guarded by lock: close() called or a send broke the stream
     private boolean writeClosed;    // guarded by lock
     private boolean closed;         // guarded by lock: close() ran
@@ -169,6 +170,11 @@ public final class WorkerPipes implements WorkerIpc {
                 if (n < 0 && e == Libc.EINTR) {
                     continue;
                 }
+                if (n < 0 && e == Libc.EAGAIN && off == 0 && stalled) {
+                    // A worker that stopped reading costs the caller (the event loop) one timeout, not one per line.
+                    log.debug("worker pipes: the worker is still not reading; line dropped");
+                    return false;
+                }
                 if (n < 0 && e == Libc.EAGAIN && !isShut()) {
                     long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                     if (left > 0) {
@@ -176,7 +182,8 @@ public final class WorkerPipes implements WorkerIpc {
                         continue;
                     }
                     if (off == 0) {
-                        log.warn("worker pipes: send timed out, the worker is not reading; line dropped");
+                        log.warn("worker pipes: send timed out, the worker is not reading; lines are dropped until it does");
+                        stalled = true;
                         return false;
                     }
                     log.warn("worker pipes: send timed out mid-line; closing the channel");
@@ -186,6 +193,7 @@ public final class WorkerPipes implements WorkerIpc {
                 close();  // a cut line would misalign the stream; the worker sees EOF
                 return false;
             }
+            stalled = false;
             return true;
         }
     }

@@ -89,6 +89,32 @@ abstract class WorkerIpcContract {
     }
 
     @Test
+    void aWorkerThatStopsReadingCostsOneSendTimeoutNotOnePerLine() throws Exception {
+        try (WorkerIpc ch = open(1000)) {
+            int workerReads = ch.childFds(3).get(3);
+            String line = "z".repeat(99);   // + LF: 100 bytes, written whole or not at all
+            long sent = 0;
+            while (ch.send(line)) {
+                sent += 100;
+                assertTrue(sent < 100_000_000, "the buffer must fill");
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < 20; i++) {
+                assertFalse(ch.send(line), "the worker still reads nothing");
+            }
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMs < 5000, "20 sends to a stalled worker took " + tookMs + " ms (each waited the 1 s send timeout)");
+            byte[] buf = new byte[8192];
+            for (long left = sent; left > 0; ) {
+                long n = Libc.api().read(workerReads, buf, (int) Math.min(buf.length, left));
+                assertTrue(n > 0, "the worker end holds what was sent");
+                left -= n;
+            }
+            assertTrue(ch.send(line), "a worker that reads again gets lines again");
+        }
+    }
+
+    @Test
     void overlongLineFromTheWorkerClosesTheChannel() throws Exception {
         try (WorkerIpc ch = open()) {
             int pid = kids.sh("head -c 1100000 /dev/zero | tr '\\0' z >&" + workerWriteFd() + "; echo >&"
