@@ -100,9 +100,11 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
      * Longest a rolling restart of {@code size} workers may legitimately take: each of ceil(size / surge) rounds
      * waits up to the ready timeout (or grace) and the probation for its new workers, plus time to spawn; then the
      * last old workers get the stop timeout. Control surfaces wait this long, and systemd is told to (EXTEND_TIMEOUT_USEC).
+     * Spares are not counted as extra rounds' worth of speed: a stale spare is replaced first, and a fresh one may
+     * not be warm in time; a bound that is too short would have systemd kill a healthy reload.
      */
     public long restartBudgetMillis(int size) {
-        int k = surgeFor(size) + spares;
+        int k = surgeFor(size);
         long rounds = Math.max(1, ((long) size + k - 1) / k);
         return rounds * (Math.max(readyTimeoutMillis, readyGraceMillis) + probationMillis + 5_000) + stopTimeoutMillis + 10_000;
     }

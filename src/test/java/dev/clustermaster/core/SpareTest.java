@@ -28,6 +28,14 @@ class SpareTest {
     }
 
     @Test
+    void aRestartsTimeBoundDoesNotCountOnSpares() {
+        Policy plain = new Policy(true, 1_000, 3_000, 5_000, 1, new Backoff(500, 4_000), 10_000);
+        assertEquals(plain.restartBudgetMillis(4), NOTIFY.restartBudgetMillis(4),
+                "a stale spare is replaced first and a fresh one may not be warm: spares must not shorten the bound");
+        assertEquals(4 * (3_000 + 5_000) + 5_000 + 10_000, NOTIFY.restartBudgetMillis(4), "4 rounds of (ready timeout + 5 s), then the stop timeout + 10 s");
+    }
+
+    @Test
     void aDeadWorkersSlotGoesToTheSpareAtOnceAndANewSpareStarts() {
         Harness h = new Harness(NOTIFY, 2);
         long spare = warm(h);
