@@ -6,8 +6,9 @@ debug log), wait for its worker, then send --restarts SIGHUPs one after the othe
 new worker, ready before the old one stops). A worker's time is from the master's "spawned [... java ...] as pid
 P" log line to its "worker N (pid P) ready" line (READY=1 received), both stamped by the master in ms. The first
 worker of a master starts while the master itself is still warming up and is reported apart. --warmup rounds
-(uncounted, one restart each) come first, so a variant with AppCDS on has its archive (in a fresh
-XDG_CACHE_HOME shared by all rounds) before the measured rounds. On a loaded
+(uncounted, one restart each) come first, so a variant with AppCDS has its archive (in a fresh cache directory
+shared by all rounds, given as CACHE_DIRECTORY as a unit's CacheDirectory= would: java.cds=auto uses it) before
+the measured rounds. On a loaded
 machine wall times swing widely, so the worker's own CPU time (utime+stime from /proc, sampled as soon as the
 READY line shows, within 50 ms; the demo worker idles once ready) is reported too: it does not depend on load.
 
@@ -70,7 +71,7 @@ def one_master(jar, extra, restarts, timeout, cache):
     with tempfile.TemporaryDirectory(prefix="cm-jstart-") as d:
         os.chmod(d, 0o700)
         log_path = os.path.join(d, "master.log")
-        env = dict(os.environ, XDG_CACHE_HOME=cache, CM_LOG_LEVEL="debug", CM_LOG_JOURNAL="off", JOURNAL_STREAM="", _JAVA_SR_SIGNUM="39")
+        env = dict(os.environ, CACHE_DIRECTORY=cache, XDG_CACHE_HOME=cache, CM_LOG_LEVEL="debug", CM_LOG_JOURNAL="off", JOURNAL_STREAM="", _JAVA_SR_SIGNUM="39")
         args = ["java", "-jar", jar, "run", "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify",
                 "--size", "1", "--repl", "false", "--runtime-dir", os.path.join(d, "run"), "--env", "PORT=0"] + extra
         with open(log_path, "w") as log:
@@ -123,6 +124,7 @@ def main():
     later = {label: [] for label, _, _ in variants}
     cpu = {label: [] for label, _, _ in variants}
     cache = tempfile.mkdtemp(prefix="cm-jstart-cache-")
+    print("load average before: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     for label, jar, extra in variants * a.warmup:
         one_master(jar, extra, 1, a.timeout, cache)
     for r in range(a.rounds):
@@ -134,6 +136,7 @@ def main():
             print("round %d %-10s first %.0f ms, restarts %s; cpu %s" % (r + 1, label, times[0][0],
                   " ".join("%.0f" % t for t, _ in times[1:]), " ".join("%.0f" % c for _, c in times[1:] if c is not None)),
                   flush=True)
+    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
     print()
     for label, _, _ in variants:
         print("%-10s first worker: %s; restarted workers: %s; their CPU to READY: %s"

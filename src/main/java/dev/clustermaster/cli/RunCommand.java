@@ -156,7 +156,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--http-address", paramLabel = "ADDR", description = "HTTP status address (default 127.0.0.1).")
     String httpAddress;
 
-    @Option(names = "--java-cds", paramLabel = "on|off", description = "Per-app AppCDS archive for --main/--jar workers (default off): the first worker's JVM writes one when it exits, later workers map it and start faster; made again when the class path or a jar changes.")
+    @Option(names = "--java-cds", paramLabel = "auto|on|off|DIR", description = "Per-app AppCDS archive for --main/--jar workers: the first worker's JVM writes one when it exits, later workers map it and start faster; made again when the class path, a jar, the JDK or the JVM options change. auto (default): only in systemd's CacheDirectory= ($CACHE_DIRECTORY), which the packaged and `service create` units set; on: there, else ~/.cache/cluster-master/NAME; DIR: that directory.")
     String javaCds;
 
     @Option(names = "--no-pdeathsig", description = "Let workers outlive the master: no SIGTERM from the kernel (PR_SET_PDEATHSIG) and no orphan guard SIGKILLing their process groups when the master dies.")

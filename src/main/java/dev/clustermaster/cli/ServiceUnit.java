@@ -55,6 +55,9 @@ final class ServiceUnit {
                 RuntimeDirectory=%1$s
                 RuntimeDirectoryMode=0750
                 StateDirectory=%1$s
+                # Java workers' AppCDS archive (java.cds=auto uses $CACHE_DIRECTORY, here /var/cache/%1$s/cds)
+                CacheDirectory=%1$s
+                CacheDirectoryMode=0700
                 WorkingDirectory=%5$s
                 AmbientCapabilities=CAP_NET_BIND_SERVICE
                 CapabilityBoundingSet=CAP_NET_BIND_SERVICE

@@ -47,7 +47,7 @@ public final class Config {
     private final Integer httpPort;
     private final String httpAddress;
     private final boolean parentDeathSignal;
-    private final boolean javaCds;
+    private final JavaCdsSetting javaCds;
     private final BiFunction<WorkerInfo, String, String> onMessage;
 
     private Config(Builder b) {
@@ -136,8 +136,8 @@ public final class Config {
     public Integer httpPort() { return httpPort; }
     public String httpAddress() { return httpAddress; }
     public boolean parentDeathSignal() { return parentDeathSignal; }
-    /** Per-app AppCDS archive for Java workers ({@code java.cds}, default off: the archive is written when a worker exits, which delays that exit). */
-    public boolean javaCds() { return javaCds; }
+    /** Where Java workers' per-app AppCDS archive lives ({@code java.cds}, default auto: only in systemd's CacheDirectory=). */
+    public JavaCdsSetting javaCds() { return javaCds; }
     /** The user's JVM options for a Java worker ({@code jvm.args}). */
     public List<String> jvmArgs() { return jvmArgs; }
     /** The java launcher of Java workers. */
@@ -199,7 +199,7 @@ public final class Config {
         private Integer httpPort;
         private String httpAddress = "127.0.0.1";
         private boolean parentDeathSignal = true;
-        private boolean javaCds;
+        private JavaCdsSetting javaCds = JavaCdsSetting.DEFAULT;
         private BiFunction<WorkerInfo, String, String> onMessage;
 
         public Builder name(String v) { name = v; return this; }
@@ -260,7 +260,7 @@ public final class Config {
         public Builder httpAddress(String v) { httpAddress = v; return this; }
         /** Workers get SIGTERM if the master dies (PR_SET_PDEATHSIG through setpriv), default on. */
         public Builder parentDeathSignal(boolean v) { parentDeathSignal = v; return this; }
-        public Builder javaCds(boolean v) { javaCds = v; return this; }
+        public Builder javaCds(JavaCdsSetting v) { javaCds = v; return this; }
         public Builder onMessage(BiFunction<WorkerInfo, String, String> v) { onMessage = v; return this; }
 
         public Config build() {

@@ -178,7 +178,7 @@ public final class ConfigLoader {
         });
         str(s, "http.address").ifPresent(b::httpAddress);
         str(s, "pdeathsig").map(v -> bool("pdeathsig", v)).ifPresent(b::parentDeathSignal);
-        str(s, "java.cds").map(v -> bool("java.cds", v)).ifPresent(b::javaCds);
+        str(s, "java.cds").map(JavaCdsSetting::parse).ifPresent(b::javaCds);
         return b;
     }
 

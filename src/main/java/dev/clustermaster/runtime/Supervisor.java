@@ -70,6 +70,9 @@ final class Supervisor {
         if (exited) {
             return;
         }
+        if (first instanceof Event.Ready r && handles.containsKey(r.workerId())) {
+            launcher.ready(r.workerId(), handles.get(r.workerId()).pid);
+        }
         Deque<Event> events = new ArrayDeque<>();
         events.add(first);
         while (!events.isEmpty()) {

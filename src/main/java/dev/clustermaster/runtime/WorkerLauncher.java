@@ -71,7 +71,7 @@ final class WorkerLauncher implements AutoCloseable {
     /** PORT values of live workers (port.base); only the loop thread touches it. */
     private final Set<Integer> portsInUse = new HashSet<>();
     private ReadyProbes probes;
-    /** The app's AppCDS archive (Java workers with java.cds on); replaced by a reload. */
+    /** The app's AppCDS archive (Java workers, java.cds not off); replaced by a reload. */
     private Optional<AppCdsArchive> cds;
     /** Kills the worker groups if the master dies without stopping them (null with pdeathsig=false). */
     private final OrphanGuard orphanGuard;
@@ -94,7 +94,16 @@ final class WorkerLauncher implements AutoCloseable {
     /** New workers start from this configuration (a reload); listening sockets and their env stay. */
     void use(Config next) {
         this.config = next;
-        this.cds = AppCdsArchive.forApp(next, System.getenv());
+        Optional<AppCdsArchive> nextCds = AppCdsArchive.forApp(next, System.getenv());
+        // the same archive: keep its state, above all the worker that writes it as the restart stops it
+        if (nextCds.isEmpty() || cds.isEmpty() || !cds.get().sameArchive(nextCds.get())) {
+            this.cds = nextCds;
+        }
+    }
+
+    /** The worker said it is ready (loop thread): the AppCDS archive checks that its JVM mapped the archive. */
+    void ready(long workerId, int pid) {
+        cds.ifPresent(c -> c.ready(workerId, pid));
     }
 
     WorkerHandle launch(long workerId, int slot, int restarts) throws IOException {
@@ -224,7 +233,7 @@ final class WorkerLauncher implements AutoCloseable {
                 }
                 portsInUse.remove(port);
                 closeQuietly(probe);
-                cds.ifPresent(c -> c.exited(workerId));  // after a reload a new archive object has no dumper: harmless
+                cds.ifPresent(c -> c.exited(workerId));
             }
         });
         h.onPromoted = promoted -> label.set(Integer.toString(promoted));

@@ -54,7 +54,7 @@ class ServiceCommandTest {
         assertEquals(3, c.size());
         assertEquals("a \\b", c.env().get("GREETING"));
         String unit = Files.readString(dir.resolve("units/app.service"));
-        for (String line : List.of("ExecStart=/usr/bin/cluster-master run --config " + conf, "RuntimeDirectory=app",
+        for (String line : List.of("ExecStart=/usr/bin/cluster-master run --config " + conf, "RuntimeDirectory=app", "CacheDirectory=app\nCacheDirectoryMode=0700",
                 "RestartPreventExitStatus=2", "User=root", "Group=root", "SupplementaryGroups=adm", "Type=notify",
                 "ExecReload=/bin/sh -c '/usr/bin/cluster-master ctl --name app reload;")) {
             assertTrue(unit.contains("\n" + line), line + " in\n" + unit);

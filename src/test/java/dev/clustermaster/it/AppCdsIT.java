@@ -12,18 +12,22 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Per-app AppCDS with a real master and the demo worker from the shaded jar: the first worker's JVM writes the
- * archive when it stops, the next one maps it (its -Xlog:cds says so), an archive changed behind the master's
- * back is dropped with one log line, and one the JVM itself rejects does not stop a worker from starting.
+ * Per-app AppCDS with a real master and the demo worker, java.cds left at its default (auto) and systemd's
+ * $CACHE_DIRECTORY set as a unit's CacheDirectory= would: the first worker's JVM writes the archive when a reload
+ * stops it, the next one maps it (/proc/PID/maps), a changed class path gets a new archive, and one the JVM refuses
+ * is dropped with one log line while the worker still starts.
  */
 class AppCdsIT {
     private static final Duration T = Duration.ofSeconds(60);
@@ -33,10 +37,24 @@ class AppCdsIT {
 
     @Test
     void theFirstWorkerWritesTheArchiveTheNextMapsItAndABadOneNeverStopsAWorker() throws Exception {
-        Path cds = dir.resolve("cache/cluster-master/cluster-master/cds");
+        Path cds = dir.resolve("cache/cds");
 
-        String first = runOnce("first");
-        assertTrue(first.contains("-XX:ArchiveClassesAtExit="), first);
+        // one master, java.cds at its default: its first worker writes the archive as a reload (SIGHUP) stops it,
+        // and the worker of the next reload maps it
+        try (MasterProcess m = MasterProcess.start(dir.resolve("first"), env(), args("first").toArray(String[]::new))) {
+            m.waitForOutput("all 1 workers ready", T);
+            int first = m.workers().get(0);
+            assertTrue(argv(first).contains("-XX:ArchiveClassesAtExit="), argv(first));
+            ProcessGroups.signalProcess(m.pid(), 1);
+            m.waitForOutput("written by worker 1;", T);
+            Path archive = onlyArchive(cds);
+            ProcessGroups.signalProcess(m.pid(), 1);
+            int third = Wait.value("a worker started with the archive", T, () -> m.workers().stream()
+                    .filter(pid -> argv(pid).contains("-XX:SharedArchiveFile=" + archive)).findFirst(), Optional::isPresent).get();
+            Wait.until("worker " + third + " maps " + archive, T, () -> mapped(third).contains(archive.toString()));
+            ProcessGroups.signalProcess(m.pid(), 15);
+            assertEquals(0, m.waitForExit(T), m.output());
+        }
         Path archive = onlyArchive(cds);
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)));
         assertFalse(PosixFilePermissions.toString(Files.getPosixFilePermissions(archive)).matches(".....w.*|........w."),
@@ -44,38 +62,70 @@ class AppCdsIT {
 
         String second = runOnce("second");
         assertTrue(second.contains("-XX:SharedArchiveFile=" + archive), second);
-        assertTrue(second.contains("Mapped dynamic region"), "the worker JVM mapped the app archive:\n" + second);
+        assertTrue(second.contains("mapped: " + archive), "a new master's worker maps it too:\n" + second);
 
-        corrupt(archive, Files.size(archive) / 2);   // the JVM would map this one: only the master's checksum sees it
-        String third = runOnce("third");
-        assertEquals(1, count(third, "AppCDS: archive " + archive + " is unusable"), third);
-        assertTrue(third.contains("-XX:ArchiveClassesAtExit="), "a new archive is made:\n" + third);
-        assertEquals(archive, onlyArchive(cds));
+        // another class path (a copy of the jar): another archive, and the one of the old build goes
+        Path copy = Files.copy(Path.of("target/cluster-master-0.1.0-all.jar"), dir.resolve("app.jar"));
+        String third = runOnce("third", "--classpath", copy.toString());
+        assertTrue(third.contains("-XX:ArchiveClassesAtExit="), "a new class path, a new archive:\n" + third);
+        Path next = onlyArchive(cds);
+        assertNotEquals(archive, next);
 
-        // damaged so that the master's checks pass: the JVM sees a bad header and (-Xshare:auto) starts without it
-        corrupt(archive, 0);
-        Files.writeString(cds.resolve(archive.getFileName().toString().replace(".jsa", ".sha256")), sha256(archive) + "\n");
-        String fourth = runOnce("fourth");
-        assertTrue(fourth.contains("-XX:SharedArchiveFile=" + archive), fourth);
-        assertFalse(fourth.contains("Mapped dynamic region"), fourth);
+        // damaged so that the master's checks pass: the JVM sees a bad header and (-Xshare:auto) starts without it;
+        // the master sees it unmapped once the worker is ready, says so once and drops it for the next worker to remake
+        corrupt(next, 0);
+        Files.writeString(cds.resolve(next.getFileName().toString().replace(".jsa", ".sha256")), sha256(next) + "\n");
+        String fourth = runOnce("fourth", "--classpath", copy.toString());
+        assertTrue(fourth.contains("-XX:SharedArchiveFile=" + next), fourth);
+        assertFalse(fourth.contains("mapped: " + next), fourth);
         assertTrue(fourth.contains("all 1 workers ready"), fourth);
+        assertEquals(1, count(fourth, "AppCDS: archive " + next + " is unusable"), fourth);
+        assertFalse(Files.exists(next), "dropped: the next worker writes a new one");
     }
 
-    /** Same JVM options every run (they are part of the archive's key). One master with one demo worker until READY=1, then a graceful stop; returns its log, the worker's argv and cds log. */
-    private String runOnce(String name) throws Exception {
+    private List<String> env() {
+        return List.of("CACHE_DIRECTORY=" + dir.resolve("cache"));
+    }
+
+    /** Same JVM options every run (they are part of the archive's key). */
+    private List<String> args(String name, String... more) {
+        List<String> args = new ArrayList<>(List.of("--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify",
+                "--size", "1", "--env", "PORT=0", "--stop-timeout", "30s", "--repl", "false",
+                "--runtime-dir", dir.resolve(name).resolve("run").toString()));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    private static String argv(int pid) {
+        try {
+            return String.join(" ", Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The .jsa files the process maps, one "mapped: PATH" line each. */
+    private static String mapped(int pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream().filter(l -> l.endsWith(".jsa"))
+                    .map(l -> "mapped: " + l.substring(l.indexOf('/'))).distinct().reduce("", (a, b) -> a + b + "\n");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** One master with one demo worker until READY=1, then a graceful stop; returns its log, the worker's argv and maps. */
+    private String runOnce(String name, String... more) throws Exception {
         Path run = dir.resolve(name);
         Files.createDirectories(run);
-        try (MasterProcess m = MasterProcess.start(run, List.of("XDG_CACHE_HOME=" + dir.resolve("cache")),
-                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--java-cds", "on", "--ready", "notify", "--size", "1", "--env", "PORT=0",
-                "--jvm-arg", "-Xlog:cds=info:file=" + dir.resolve("cds-%p.log"), "--stop-timeout", "30s",
-                "--repl", "false", "--runtime-dir", run.resolve("run").toString())) {
+        try (MasterProcess m = MasterProcess.start(run, env(), args(name, more).toArray(String[]::new))) {
             m.waitForOutput("all 1 workers ready", T);
             int worker = m.workers().get(0);
-            String argv = String.join(" ", Files.readString(Path.of("/proc/" + worker + "/cmdline")).split("\0"));
+            String argv = argv(worker);
+            String mapped = mapped(worker);
             ProcessGroups.signalProcess(m.pid(), 15);
             assertEquals(0, m.waitForExit(T), m.output());
-            Path cdsLog = dir.resolve("cds-" + worker + ".log");
-            return m.output() + "\nargv: " + argv + "\n" + (Files.exists(cdsLog) ? Files.readString(cdsLog) : "");
+            return m.output() + "\nargv: " + argv + "\n" + mapped;
         }
     }
 

@@ -85,6 +85,8 @@ public final class MasterProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         // as packaging/cluster-master starts it: HotSpot's suspend/resume signal off SIGUSR2
         pb.environment().put("_JAVA_SR_SIGNUM", LAUNCHER_SR_SIGNUM);
+        // a test runner under systemd must not hand its cache directory (and so AppCDS archives) to every test
+        pb.environment().remove("CACHE_DIRECTORY");
         for (String kv : env) {
             int eq = kv.indexOf('=');
             pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
