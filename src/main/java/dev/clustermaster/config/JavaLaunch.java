@@ -18,8 +18,8 @@ import java.util.stream.Stream;
 
 /**
  * How a Java worker is launched: the user's main class and class path, then the master's worker bootstrap
- * ({@code WorkerMain} and the native transport it needs) appended, so any main class runs and the user's own
- * classes win. Checked when the master starts: a missing jar or class is a {@link ConfigException}, not a
+ * (the thin worker jar: {@code WorkerMain} and the worker API, nothing else) appended, so any main class runs and
+ * the user's own classes win. Checked when the master starts: a missing jar or class is a {@link ConfigException}, not a
  * crash loop.
  *
  * @param mainClass the class whose main the worker runs
@@ -29,6 +29,7 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
 
     /** The worker bootstrap: it connects to the master, then runs the user's main. */
     public static final String WORKER_MAIN = "dev.clustermaster.worker.WorkerMain";
+    private static final String WORKER_JAR_SUFFIX = "-worker";
 
     public JavaLaunch {
         classpath = List.copyOf(classpath);
@@ -77,18 +78,41 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
     }
 
     /**
-     * Where the worker bootstrap lives. From the packaged (shaded) jar that single jar carries WorkerMain and
-     * jnr-unixsocket; run from class directories or a thin jar, the master's whole class path is needed.
+     * Where the worker bootstrap lives: the thin worker jar beside the master's jar ({@link #workerJarBeside}),
+     * which holds only {@code dev.clustermaster.worker} (pure JDK), so the worker's class path carries none of the
+     * master's libraries (logback, slf4j, picocli, jnr) to clash with the app's own. Without one (a master jar
+     * copied alone) the master's jar, as before; run from class directories (tests, an IDE) the directory that
+     * holds WorkerMain; else the master's whole class path.
      */
     static List<String> bootstrap(String masterClasspath) {
-        Optional<String> home = codeSource(WORKER_MAIN);
-        Optional<String> transport = codeSource("jnr.unixsocket.UnixSocketChannel");
-        if (home.isPresent() && home.equals(transport) && Files.isRegularFile(Path.of(home.get()))) {
-            return List.of(home.get());
+        return bootstrap(codeSource(WORKER_MAIN), masterClasspath);
+    }
+
+    /** @param home where the master's WorkerMain was loaded from */
+    static List<String> bootstrap(Optional<Path> home, String masterClasspath) {
+        if (home.isPresent() && Files.isRegularFile(home.get())) {
+            Path thin = workerJarBeside(home.get());
+            return List.of((Files.isRegularFile(thin) ? thin : home.get()).toString());
         }
-        LinkedHashSet<String> out = new LinkedHashSet<>(split(masterClasspath));
-        home.ifPresent(out::add);
-        return new ArrayList<>(out);
+        if (home.isPresent() && Files.isDirectory(home.get())) {
+            return List.of(home.get().toString());
+        }
+        return split(masterClasspath);
+    }
+
+    /**
+     * The worker jar that belongs to a master jar: {@code cluster-master.jar -> cluster-master-worker.jar} (the
+     * packages), {@code cluster-master-0.1.0-all.jar -> cluster-master-0.1.0-worker.jar} (the build). A worker jar
+     * is its own.
+     */
+    static Path workerJarBeside(Path masterJar) {
+        String name = masterJar.getFileName().toString();
+        String base = name.endsWith(".jar") ? name.substring(0, name.length() - ".jar".length()) : name;
+        if (base.endsWith(WORKER_JAR_SUFFIX)) {
+            return masterJar;
+        }
+        base = base.endsWith("-all") ? base.substring(0, base.length() - "-all".length()) : base;
+        return masterJar.resolveSibling(base + WORKER_JAR_SUFFIX + ".jar");
     }
 
     static Optional<String> manifestMainClass(Path jar) {
@@ -147,7 +171,7 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
         return Stream.of(classpath.split(File.pathSeparator)).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
-    private static Optional<String> codeSource(String className) {
+    private static Optional<Path> codeSource(String className) {
         try {
             return codeSource(Class.forName(className, false, JavaLaunch.class.getClassLoader()));
         } catch (ClassNotFoundException | LinkageError e) {
@@ -155,13 +179,13 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
         }
     }
 
-    private static Optional<String> codeSource(Class<?> type) {
+    private static Optional<Path> codeSource(Class<?> type) {
         CodeSource source = type.getProtectionDomain().getCodeSource();
         if (source == null || source.getLocation() == null) {
             return Optional.empty();
         }
         try {
-            return Optional.of(Path.of(source.getLocation().toURI()).toString());
+            return Optional.of(Path.of(source.getLocation().toURI()));
         } catch (URISyntaxException | IllegalArgumentException e) {
             return Optional.empty();
         }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,9 +41,32 @@ class JavaLaunchTest {
         assertEquals(String.join(File.pathSeparator, cp), argv.get(argv.indexOf("-cp") + 1));
         assertEquals(List.of("dev.clustermaster.worker.WorkerMain", PlainHttpApp.class.getName()),
                 argv.subList(argv.size() - 2, argv.size()));
-        // the bootstrap really holds WorkerMain: it is found on what was appended
-        assertTrue(cp.subList(1, cp.size()).stream().anyMatch(e -> Files.exists(Path.of(e).resolve(
-                "dev/clustermaster/worker/WorkerMain.class")) || e.endsWith(".jar")), cp.toString());
+        // from class directories the bootstrap is the one directory holding WorkerMain, none of the master's jars
+        assertEquals(2, cp.size(), cp.toString());
+        assertTrue(Files.exists(Path.of(cp.get(1)).resolve("dev/clustermaster/worker/WorkerMain.class")), cp.toString());
+    }
+
+    @Test
+    void theBootstrapIsTheWorkerJarBesideTheMastersJar() throws Exception {
+        Path share = Files.createDirectories(dir.resolve("share"));
+        Path master = Files.writeString(share.resolve("cluster-master.jar"), "");
+        String masterCp = master + File.pathSeparator + dir.resolve("logback-classic.jar");
+        assertEquals(List.of(master.toString()), JavaLaunch.bootstrap(Optional.of(master), masterCp),
+                "a master jar alone: the master's jar, as before");
+        Path worker = Files.writeString(share.resolve("cluster-master-worker.jar"), "");
+        assertEquals(List.of(worker.toString()), JavaLaunch.bootstrap(Optional.of(master), masterCp));
+        assertEquals(List.of(share.toString()), JavaLaunch.bootstrap(Optional.of(share), masterCp), "class directories");
+        assertEquals(List.of(master.toString(), dir.resolve("logback-classic.jar").toString()),
+                JavaLaunch.bootstrap(Optional.empty(), masterCp), "unknown origin: the master's class path");
+    }
+
+    @Test
+    void theWorkerJarIsNamedAfterTheMastersJar() {
+        Path d = Path.of("/usr/share/cluster-master");
+        assertEquals(d.resolve("cluster-master-worker.jar"), JavaLaunch.workerJarBeside(d.resolve("cluster-master.jar")));
+        assertEquals(d.resolve("cluster-master-0.1.0-worker.jar"), JavaLaunch.workerJarBeside(d.resolve("cluster-master-0.1.0-all.jar")));
+        assertEquals(d.resolve("cluster-master-0.1.0-worker.jar"), JavaLaunch.workerJarBeside(d.resolve("cluster-master-0.1.0.jar")));
+        assertEquals(d.resolve("cluster-master-worker.jar"), JavaLaunch.workerJarBeside(d.resolve("cluster-master-worker.jar")));
     }
 
     @Test

@@ -201,7 +201,7 @@ class DocsCommandsIT {
         put(readme, "cluster-master run --config /etc/cluster-master/cluster-master.conf", sandbox(Scenario.JAVA, Kind.START_STOP, MASTER_READY));
         put(readme, "CLUSTER_MASTER_JAR=target/cluster-master-0.1.0-all.jar sh packaging/cluster-master", run(Scenario.CHECKOUT, "^cluster-master "));
         put(readme, "_JAVA_SR_SIGNUM=39 java -jar target/cluster-master-0.1.0-all.jar", run(Scenario.CHECKOUT, "^cluster-master "));
-        put(readme, "javac -cp /usr/share/cluster-master/cluster-master.jar -d classes Server.java",
+        put(readme, "javac -cp /usr/share/cluster-master/cluster-master-worker.jar -d classes Server.java",
                 new ByTest(DocsJavaExampleIT.class, "readmeCommands()", DocsJavaExampleIT::readmeCommands));
         put(readme, "cluster-master run --main Server --classpath classes --ready notify --listen tcp://127.0.0.1:8080 --size 4",
                 new ByTest(DocsJavaExampleIT.class, "readmeCommands()", DocsJavaExampleIT::readmeCommands));

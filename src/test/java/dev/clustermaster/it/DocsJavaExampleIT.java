@@ -75,11 +75,11 @@ class DocsJavaExampleIT {
         List<String> commands = readmeCommands();
         assertEquals(2, commands.size(), "javac and cluster-master run: " + commands);
         String javacLine = commands.get(0);
-        assertTrue(javacLine.startsWith("javac -cp /usr/share/cluster-master/cluster-master.jar "), javacLine);
-        String jar = System.getProperty("cm.jar");
+        assertTrue(javacLine.startsWith("javac -cp /usr/share/cluster-master/cluster-master-worker.jar "), javacLine);
+        String jar = System.getProperty("cm.workerJar");
         String cp = jar != null && Files.exists(Path.of(jar)) ? jar : System.getProperty("java.class.path");
         Files.writeString(dir.resolve("Server.java"), readmeJava("Server"));
-        Process javac = new ProcessBuilder("bash", "-c", javacLine.replace("/usr/share/cluster-master/cluster-master.jar", "'" + cp + "'"))
+        Process javac = new ProcessBuilder("bash", "-c", javacLine.replace("/usr/share/cluster-master/cluster-master-worker.jar", "'" + cp + "'"))
                 .directory(dir.toFile()).redirectErrorStream(true).start();
         String javacOut = new String(javac.getInputStream().readAllBytes());
         assertEquals(0, javac.waitFor(), javacLine + ":\n" + javacOut);
