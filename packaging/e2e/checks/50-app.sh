@@ -64,6 +64,10 @@ else
 fi
 body=$(in_ct curl -sS --max-time 20 http://127.0.0.1:8081/ 2>&1 || true)
 [[ $body == "pid "*" worker "*" greeting -" ]] && ok "the jar serves on the shared socket: '$body'" || bad "GET :8081: '$body'"
+# the worker's class path: the app's jar, then the packaged thin worker jar (none of the master's libraries)
+wcp=$(in_ct sh -c 'ps -ww -o args= --ppid "$(systemctl show -p MainPID --value app)"' | grep -o -- ' -cp [^ ]* dev.clustermaster.worker.WorkerMain' | head -n 1)
+[ "$wcp" = " -cp /opt/hello/hello.jar:/usr/share/cluster-master/cluster-master-worker.jar dev.clustermaster.worker.WorkerMain" ] \
+    && ok "the worker's class path is the app's jar and the worker jar:$wcp" || bad "the worker's class path: '$wcp'"
 status=$(in_ct systemctl status app --no-pager 2>&1 || true)
 grep -q 'Status: "' <<<"$status" && ok "systemctl status app shows the master's STATUS=: $(grep 'Status:' <<<"$status" | sed 's/^ *//')" \
     || bad "no Status: line in systemctl status app"
