@@ -26,7 +26,7 @@ final class Transports {
         } catch (ReflectiveOperationException | LinkageError e) {
             Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
             WorkerLog.warn("jnr-unixsocket is not usable (" + cause + "); READY=1, status and master messages are disabled,"
-                    + " the worker still runs. Put cluster-master's jar (or jnr-unixsocket) on the worker class path.");
+                    + " the worker still runs. Put jnr-unixsocket on the worker class path, or run it with --main/--jar (pipes, no jnr).");
             return Optional.empty();
         }
     }

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A --jar worker's class path holds the app and the thin worker jar, none of the master's libraries: an app with
  * its own logging (a Spring Boot 2 era slf4j 1.7 + logback 1.2, or slf4j 2 without a binding) runs as it does
- * alone. The app is compiled here with javac and packed with its libraries in lib/, as a user's build would.
+ * alone. The app is compiled here with javac and packed with its libraries in lib/, as a user's build would. A JVM
+ * started with --exec that has only the worker jar runs on without jnr (one warning line).
  */
 class WorkerClassPathIT {
     private static final Duration T = Duration.ofSeconds(60);
@@ -132,6 +133,34 @@ class WorkerClassPathIT {
             assertTrue(cp.find(), out);
             assertEquals(jar + File.pathSeparator + System.getProperty("cm.workerJar"), cp.group(1),
                     "the app's jar, then the thin worker jar");
+        }
+    }
+
+    @Test
+    void anExecJavaWorkerWithOnlyTheWorkerJarRunsOnWithoutJnrAndSaysSoOnce() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("api")).resolve("ApiApp.java");
+        Files.writeString(src, """
+                public class ApiApp {
+                    public static void main(String[] args) throws Exception {
+                        dev.clustermaster.worker.ClusterWorker.ready();
+                        System.out.println("ApiApp runs on after ready()");
+                        Thread.sleep(Long.MAX_VALUE);
+                    }
+                }
+                """);
+        String workerJar = System.getProperty("cm.workerJar");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, err, err, "-cp", workerJar, "-d",
+                dir.resolve("api").toString(), src.toString()), err.toString());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        try (MasterProcess m = MasterProcess.start(dir, List.of(), "--exec", java, "--size", "1", "--ready", "grace",
+                "--repl", "false", "--runtime-dir", dir.resolve("run").toString(),
+                "--", "-cp", workerJar + File.pathSeparator + dir.resolve("api"), "ApiApp")) {
+            Wait.until("the app runs on after ready(), or dies", T,
+                    () -> m.output().contains("ApiApp runs on after ready()") || m.output().contains(" died: "));
+            String out = m.output();
+            assertFalse(out.contains(" died: "), out);
+            assertEquals(1, out.split("jnr-unixsocket is not usable", -1).length - 1, out);
         }
     }
 
