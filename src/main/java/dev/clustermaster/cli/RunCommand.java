@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -196,9 +199,152 @@ public final class RunCommand implements Callable<Integer> {
 
     /** One line naming the setting, the cause and the fix: no usage text (it would bury the line in a journal). */
     private int oneLineError(ConfigException e) {
-        spec.commandLine().getErr().println("cluster-master: " + e.getMessage());
-        spec.commandLine().getErr().flush();
+        PrintWriter err = spec == null ? new PrintWriter(System.err) : spec.commandLine().getErr();
+        err.println("cluster-master: " + e.getMessage());
+        err.flush();
         return CommandLine.ExitCode.USAGE;
+    }
+
+    /**
+     * The usual {@code run} command lines read without picocli, whose classes CDS cannot archive (Java 5 class
+     * files): reading them took a third of the master's start. Knows the options declared above: a value option as
+     * {@code --size 4}, {@code --size=4} or {@code -n 4}, a flag alone, the worker's arguments before or after
+     * {@code --}. Anything else (help, version, an @file, an unknown, repeated or clustered option, a flag with a
+     * value, a value picocli would take for an option) returns null: picocli then reads the command line and
+     * answers as it always did. RunQuickParseTest checks both readings agree for every option picocli knows.
+     */
+    static RunCommand quickParse(List<String> argv) {
+        RunCommand c = new RunCommand();
+        try {
+            boolean positional = false;
+            for (int i = 0; i < argv.size(); i++) {
+                String a = argv.get(i);
+                if (a.startsWith("@")) {
+                    return null;    // picocli's argument file
+                }
+                if (positional || !a.startsWith("-") || a.equals("-")) {
+                    c.args = add(c.args, a);
+                } else if (a.equals("--")) {
+                    positional = true;
+                } else if (c.flag(a)) {
+                    continue;
+                } else {
+                    int eq = a.startsWith("--") ? a.indexOf('=') : -1;
+                    String name = eq > 0 ? a.substring(0, eq) : a;
+                    String value;
+                    if (eq > 0) {
+                        value = a.substring(eq + 1);
+                    } else if (i + 1 < argv.size() && !looksLikeAnOption(argv.get(i + 1))) {
+                        value = argv.get(++i);
+                    } else {
+                        return null;
+                    }
+                    if (!c.option(name, value)) {
+                        return null;
+                    }
+                }
+            }
+        } catch (Fallback | InvalidPathException e) {
+            return null;
+        }
+        return c;
+    }
+
+    /** Sets a flag given once; false when {@code a} is no flag of this command. */
+    private boolean flag(String a) {
+        switch (a) {
+            case "--silent" -> silent = once(silent, Boolean.TRUE);
+            case "--no-signals" -> noSignals = once(noSignals ? Boolean.TRUE : null, Boolean.TRUE);
+            case "--reuse-port" -> reusePort = once(reusePort, Boolean.TRUE);
+            case "--no-pdeathsig" -> noPdeathsig = once(noPdeathsig ? Boolean.TRUE : null, Boolean.TRUE);
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sets a value option; false when {@code name} is no value option of this command. */
+    private boolean option(String name, String v) {
+        switch (name) {
+            case "--config" -> configFile = once(configFile, Path.of(v));
+            case "--name" -> this.name = once(this.name, v);
+            case "--exec" -> exec = once(exec, v);
+            case "--main" -> mainClass = once(mainClass, v);
+            case "--jar" -> jar = once(jar, v);
+            case "--classpath" -> classpath = once(classpath, v);
+            case "--jvm-arg" -> jvmArgs = add(jvmArgs, v);
+            case "-n", "--size" -> size = once(size, v);
+            case "--max-children" -> maxChildren = once(maxChildren, v);
+            case "--worker-memory" -> workerMemory = once(workerMemory, v);
+            case "-e", "--env" -> env = add(env, v);
+            case "--ready" -> ready = once(ready, v);
+            case "--ready-log" -> readyLog = once(readyLog, v);
+            case "--ready-probe" -> readyProbe = once(readyProbe, v);
+            case "--port-base" -> portBase = once(portBase, v);
+            case "--ready-grace" -> readyGrace = once(readyGrace, v);
+            case "--ready-timeout" -> readyTimeout = once(readyTimeout, v);
+            case "--stop-timeout" -> stopTimeout = once(stopTimeout, v);
+            case "--surge" -> surge = once(surge, v);
+            case "--spare" -> spare = once(spare, v);
+            case "--backoff-initial" -> backoffInitial = once(backoffInitial, v);
+            case "--backoff-max" -> backoffMax = once(backoffMax, v);
+            case "--probation" -> probation = once(probation, v);
+            case "--stop-signal" -> stopSignal = once(stopSignal, v);
+            case "--crash-loop-failures" -> crashLoopFailures = once(crashLoopFailures, v);
+            case "--crash-loop-window" -> crashLoopWindow = once(crashLoopWindow, v);
+            case "--worker-watchdog" -> workerWatchdog = once(workerWatchdog, v);
+            case "--max-rss" -> maxRss = once(maxRss, v);
+            case "--max-age" -> maxAge = once(maxAge, v);
+            case "--listen" -> listen = add(listen, v);
+            case "--runtime-dir" -> runtimeDir = once(runtimeDir, v);
+            case "--repl" -> repl = once(repl, v);
+            case "--repl-group" -> replGroup = once(replGroup, v);
+            case "--repl-tcp" -> replTcp = once(replTcp, v);
+            case "--http-port" -> httpPort = once(httpPort, v);
+            case "--http-address" -> httpAddress = once(httpAddress, v);
+            case "--java-cds" -> javaCds = once(javaCds, v);
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * What picocli would read as an option rather than a value: a name of ours (with or without =VALUE), or a
+     * short option with its value attached (-n4, -eK=V; -h and -V too).
+     */
+    private static boolean looksLikeAnOption(String a) {
+        if (!a.startsWith("-") || a.equals("-")) {
+            return false;
+        }
+        int eq = a.indexOf('=');
+        String name = eq > 0 ? a.substring(0, eq) : a;
+        RunCommand probe = new RunCommand();
+        return name.equals("--") || name.equals("-h") || name.equals("--help") || name.equals("-V") || name.equals("--version")
+                || probe.flag(name) || probe.option(name, "")
+                || a.length() > 2 && "neVh".indexOf(a.charAt(1)) >= 0;
+    }
+
+    /** Thrown for an option given twice: picocli's message then says so. */
+    private static final class Fallback extends RuntimeException {
+        Fallback() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static <T> T once(T current, T value) {
+        if (current != null) {
+            throw new Fallback();
+        }
+        return value;
+    }
+
+    private static List<String> add(List<String> list, String value) {
+        List<String> l = list == null ? new ArrayList<>() : list;
+        l.add(value);
+        return l;
     }
 
     /** Under a unit whose RuntimeDirectory is not /run/NAME, `ctl NAME` cannot find this master: say how to fix it. */

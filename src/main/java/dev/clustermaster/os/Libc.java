@@ -22,9 +22,10 @@ import jnr.constants.platform.Sysconf;
 import jnr.constants.platform.WaitFlags;
 
 /**
- * Direct libc bindings for what jnr-posix lacks or gets wrong (posix_spawn signal attributes throw "not yet
- * supported" in jnr-posix 3.1.20, its posix_spawnp drops the error code, no pipe2/SO_SNDTIMEO/shutdown).
- * The package's one libc binding: sockets, spawning, signals and fds all go through it.
+ * The package's one libc binding: sockets, spawning, signals, fds, processes and the user database all go through
+ * it. Not jnr-posix: its posix_spawn signal attributes throw "not yet supported" (3.1.20), its posix_spawnp drops
+ * the error code, it lacks pipe2/SO_SNDTIMEO/shutdown, and setting it up binds all of libc and more (a quarter of
+ * the master's start), where the master calls a few functions.
  */
 final class Libc {
     private Libc() {}
@@ -88,6 +89,7 @@ final class Libc {
     static final int EACCES = Errno.EACCES.intValue();
     static final int EISDIR = Errno.EISDIR.intValue();
     static final int EAFNOSUPPORT = Errno.EAFNOSUPPORT.intValue();
+    static final int ERANGE = 34;
     static final int X_OK = Access.X_OK.intValue();
 
     /** Only the functions this package calls; names must match the libc symbols. */
@@ -132,6 +134,18 @@ final class Libc {
         int close(int fd);
         long sysconf(int name);
         int clock_gettime(int clock, Pointer ts);
+
+        int getpid();
+        int getuid();
+        int geteuid();
+        int getegid();
+        int kill(int pid, int signal);
+        int waitpid(int pid, @Out int[] status, int options);
+        String strerror(int errno);
+        int getpwuid_r(int uid, Pointer pwd, Pointer buf, long bufLen, Pointer result);
+        int getpwnam_r(String name, Pointer pwd, Pointer buf, long bufLen, Pointer result);
+        int getgrgid_r(int gid, Pointer grp, Pointer buf, long bufLen, Pointer result);
+        int getgrnam_r(String name, Pointer grp, Pointer buf, long bufLen, Pointer result);
     }
 
     private static final class Holder {
@@ -153,7 +167,7 @@ final class Libc {
     }
 
     static String strerror(int errno) {
-        return Posix.get().strerror(errno);
+        return api().strerror(errno);
     }
 
     /** Native memory, zeroed, freed by the GC; callers keep it reachable across the native call. */

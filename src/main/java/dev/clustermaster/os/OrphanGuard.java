@@ -63,7 +63,7 @@ public final class OrphanGuard implements Closeable {
                     Map.of("PATH", "/usr/bin:/bin"), Map.of(3, pipe.readFd()));
             // the launcher shell exits as soon as the guard is in the background
             int[] status = new int[1];
-            while (Posix.get().waitpid(launcher, status, 0) < 0 && Posix.get().errno() == Libc.EINTR) {
+            while (Libc.api().waitpid(launcher, status, 0) < 0 && Libc.errno() == Libc.EINTR) {
                 // retry
             }
             int fd = pipe.writeFd();

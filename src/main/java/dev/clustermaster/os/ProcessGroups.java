@@ -1,7 +1,5 @@
 package dev.clustermaster.os;
 
-import jnr.posix.POSIX;
-
 /** kill(2) for one process or a whole process group, refusing the pid values that hit far more than intended. */
 public final class ProcessGroups {
     private ProcessGroups() {}
@@ -30,14 +28,13 @@ public final class ProcessGroups {
     }
 
     private static boolean kill(int target, int signal) {
-        POSIX posix = Posix.get();
-        if (posix.kill(target, signal) == 0) {
+        if (Libc.api().kill(target, signal) == 0) {
             return true;
         }
-        int errno = posix.errno();
+        int errno = Libc.errno();
         if (errno == Libc.ESRCH) {
             return false;
         }
-        throw new IllegalStateException("kill(" + target + ", " + Signals.name(signal) + "): " + posix.strerror(errno));
+        throw new IllegalStateException("kill(" + target + ", " + Signals.name(signal) + "): " + Libc.strerror(errno));
     }
 }

@@ -4,7 +4,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import jnr.posix.POSIX;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +17,6 @@ public final class Reaper {
 
     /** Non-blocking waitpid for each pid; returns only those that ended, with how they ended. */
     public Map<Integer, ExitStatus> reap(Collection<Integer> pids) {
-        POSIX posix = Posix.get();
         Map<Integer, ExitStatus> done = new LinkedHashMap<>();
         int[] status = new int[1];
         for (Integer pid : pids) {
@@ -27,7 +25,7 @@ public final class Reaper {
             }
             while (true) {
                 status[0] = 0;
-                int rc = posix.waitpid(pid, status, Libc.WNOHANG);
+                int rc = Libc.api().waitpid(pid, status, Libc.WNOHANG);
                 if (rc == pid) {
                     done.put(pid, ExitStatus.fromWaitStatus(status[0]));
                     break;
@@ -35,7 +33,7 @@ public final class Reaper {
                 if (rc == 0) {
                     break;  // still running
                 }
-                int errno = posix.errno();
+                int errno = Libc.errno();
                 if (errno == Libc.EINTR) {
                     continue;
                 }
@@ -49,7 +47,7 @@ public final class Reaper {
                     }
                     done.put(pid, ExitStatus.UNKNOWN);
                 } else {
-                    log.warn("waitpid({}): {}", pid, posix.strerror(errno));
+                    log.warn("waitpid({}): {}", pid, Libc.strerror(errno));
                 }
                 break;
             }

@@ -13,12 +13,12 @@ import dev.clustermaster.core.Master;
 import dev.clustermaster.core.Signal;
 import dev.clustermaster.core.WorkerView;
 import dev.clustermaster.os.NotifyMessages;
-import dev.clustermaster.os.Posix;
 import dev.clustermaster.os.ProcessSpawner;
 import dev.clustermaster.os.SdNotify;
 import dev.clustermaster.os.SignalTrap;
 import dev.clustermaster.os.Signals;
 import dev.clustermaster.os.StraySignals;
+import dev.clustermaster.os.Users;
 import dev.clustermaster.worker.IpcFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,12 +98,12 @@ public final class ClusterMaster implements ControlApi {
         this.config = config;
         this.current = config;
         this.source = source;
-        this.pid = Posix.get().getpid();
+        this.pid = (int) ProcessHandle.current().pid();
         messages.allowCoreThreadTimeOut(true);
         this.sdNotify = sdNotify;
         this.startedByUpgrade = UpgradeHandover.isUpgrade(env);
         this.watchdog = Watchdog.fromEnvironment(System.getenv(), pid);
-        int euid = Posix.get().geteuid();
+        int euid = Users.effectiveUid();
         RuntimeDirGuard.ensure(config.runtimeDir(), euid);
         RuntimeDirGuard.removeStaleWorkerDirs(config.runtimeDir(), euid, RuntimeDirGuard::processExists);
         this.workersDir = Files.createTempDirectory(config.runtimeDir(), "workers-" + pid + "-",
@@ -125,7 +125,7 @@ public final class ClusterMaster implements ControlApi {
     public static ClusterMaster start(Config config, ConfigSource source) throws IOException {
         Map<String, String> env = System.getenv();
         SdNotify sdNotify = UpgradeHandover.notifier(env);
-        List<InheritedSocket> sockets = ListenerSetup.open(config, env, Posix.get().getpid(), sdNotify);
+        List<InheritedSocket> sockets = ListenerSetup.open(config, env, (int) ProcessHandle.current().pid(), sdNotify);
         ClusterMaster m = new ClusterMaster(config, sockets, sdNotify, env, source);
         m.resources.add(() -> ListenerSetup.close(sockets, !m.handedOver));
         m.begin();

@@ -63,4 +63,17 @@ class LibcTest {
             Libc.closeQuietly(fd);
         }
     }
+
+    @Test
+    void processFunctionsAnswerAsTheJdkDoes() throws Exception {
+        assertEquals(ProcessHandle.current().pid(), Libc.api().getpid());
+        assertEquals("No such file or directory", Libc.strerror(Libc.ENOENT));
+        Process p = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertTrue(ProcessGroups.signalProcess((int) p.pid(), 9));
+            assertEquals(137, p.waitFor());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
 }

@@ -3,7 +3,7 @@ package dev.clustermaster.os;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 
-/** The process-wide native jnr-posix instance. */
+/** For tests: a native jnr-posix instance (kill, chmod, dup, ... of test processes); the master binds its own Libc. */
 public final class Posix {
     private Posix() {}
 
