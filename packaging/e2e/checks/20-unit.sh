@@ -26,6 +26,14 @@ else
 fi
 [ "$(in_ct systemctl is-active cluster-master.service)" = active ] && ok "unit is active" || bad "unit not active"
 MAINPID=$(in_ct systemctl show -p MainPID --value cluster-master.service)
+# CacheDirectory= for Java workers' AppCDS: the service user owns only its own leaf, never the master's archives
+own=$(in_ct stat -c '%U %a' /var/cache/cluster-master /var/cache/cluster-master/apps /var/cache/cluster-master/apps/cluster-master 2>&1 | tr '\n' ' ' || true)
+env_cache=$(in_ct sh -c "tr '\0' '\n' </proc/$MAINPID/environ" | grep '^CACHE_DIRECTORY=' || true)
+if [ "$own" = "root 755 root 755 cluster-master 700 " ] && [ "$env_cache" = CACHE_DIRECTORY=/var/cache/cluster-master/apps/cluster-master ]; then
+    ok "CacheDirectory=cluster-master/apps/cluster-master: $own, the master has $env_cache"
+else
+    bad "cache directories: '$own', master's $env_cache"
+fi
 # The master logs "all N workers ready" before it sends READY=1; systemd logs "Started" after it.
 ready_line=$(journal_since -u cluster-master.service | grep -n "all $SIZE workers ready" | head -n 1 | cut -d: -f1 || true)
 started_line=$(journal_since -u cluster-master.service | grep -n "Started cluster-master.service" | head -n 1 | cut -d: -f1 || true)

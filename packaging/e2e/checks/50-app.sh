@@ -91,6 +91,18 @@ await 30 '[ "$(pids_of app | grep -c .)" = 3 ]' && ok "size 2 -> 3 applied by re
 greet=$(for i in 1 2 3 4 5 6; do in_ct curl -sS --max-time 10 http://127.0.0.1:8081/; done | awk '{print $6}' | sort -u | tr '\n' ' ')
 [ "$greet" = "hello " ] && ok "env.GREETING=hello reached every new worker" || bad "greetings after reload: '$greet'"
 
+# AppCDS (java.cds=auto, the unit's CacheDirectory=app): the first reload's stop of worker 1 wrote the archive,
+# and the workers the second reload started map it
+jsa=$(in_ct sh -c 'ls /var/cache/app/cds/*.jsa 2>/dev/null' | head -n 1 || true)
+perm=$(in_ct stat -c '%U %a' /var/cache/app /var/cache/app/cds 2>&1 | tr '\n' ' ' || true)
+mapping=0
+for p in $(pids_of app); do if [ -n "$jsa" ] && in_ct grep -q " $jsa\$" /proc/"$p"/maps 2>/dev/null; then mapping=$((mapping + 1)); fi; done
+if [ -n "$jsa" ] && [ "$perm" = "app 700 app 700 " ] && [ "$mapping" = 3 ]; then
+    ok "AppCDS: $jsa (directories: $perm) mapped by all 3 workers after the reloads"
+else
+    bad "AppCDS: archive '$jsa', directories '$perm', mapped by $mapping of 3 workers: $(journal_since -u app | grep AppCDS | tail -n 3 || true)"
+fi
+
 # a bad edit: the reload fails with the reason, the workers keep serving
 before=$(pids_of app)
 in_ct sh -c 'echo surge=lots >> /etc/cluster-master/app.conf'

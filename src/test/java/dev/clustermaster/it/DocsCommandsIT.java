@@ -290,6 +290,8 @@ class DocsCommandsIT {
         put(bench, "python3 bench/worker-classpath.py --rounds 7", new ByScript("bench/worker-classpath.py", "--java-cds\", \"off\""));
         put(bench, "python3 bench/java-worker-start.py --rounds 5 --restarts 3 --variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar' --variant 'pipes|target/cluster-master-0.1.0-all.jar|--java-cds off' --variant 'pipes+cds|target/cluster-master-0.1.0-all.jar|--java-cds on'",
                 new ByScript("bench/java-worker-start.py", "--variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar'"));
+        put(bench, "python3 bench/java-worker-start.py --rounds 5 --restarts 3 --variant 'off|target/cluster-master-0.1.0-all.jar|--java-cds off' --variant 'auto|target/cluster-master-0.1.0-all.jar'",
+                new ByScript("bench/java-worker-start.py", "CACHE_DIRECTORY=cache"));
     }
 
     /** The bench scripts that write docs/benchmarks.md: each writes its own command line and the commands it ran. */
