@@ -139,7 +139,6 @@ final class Libc {
         int getuid();
         int geteuid();
         int getegid();
-        int kill(int pid, int signal);
         int waitpid(int pid, @Out int[] status, int options);
         String strerror(int errno);
         int getpwuid_r(int uid, Pointer pwd, Pointer buf, long bufLen, Pointer result);

@@ -1,5 +1,7 @@
 package dev.clustermaster.os;
 
+import jnr.posix.POSIX;
+
 /** kill(2) for one process or a whole process group, refusing the pid values that hit far more than intended. */
 public final class ProcessGroups {
     private ProcessGroups() {}
@@ -28,13 +30,14 @@ public final class ProcessGroups {
     }
 
     private static boolean kill(int target, int signal) {
-        if (Libc.api().kill(target, signal) == 0) {
+        POSIX posix = Posix.get();
+        if (posix.kill(target, signal) == 0) {
             return true;
         }
-        int errno = Libc.errno();
+        int errno = posix.errno();
         if (errno == Libc.ESRCH) {
             return false;
         }
-        throw new IllegalStateException("kill(" + target + ", " + Signals.name(signal) + "): " + Libc.strerror(errno));
+        throw new IllegalStateException("kill(" + target + ", " + Signals.name(signal) + "): " + posix.strerror(errno));
     }
 }

@@ -3,7 +3,12 @@ package dev.clustermaster.os;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 
-/** For tests: a native jnr-posix instance (kill, chmod, dup, ... of test processes); the master binds its own Libc. */
+/**
+ * The process-wide native jnr-posix instance: how the master sends signals to workers and their process groups
+ * ({@link ProcessGroups}). Loaded on the first signal, not at start: its libc interface costs ~100 ms of CPU and a
+ * few MiB, and a master that only starts and supervises never needs it. Calls jnr-posix has no binding for
+ * (posix_spawn with signal attributes, SCM_RIGHTS, prctl) are in {@link Libc}.
+ */
 public final class Posix {
     private Posix() {}
 
