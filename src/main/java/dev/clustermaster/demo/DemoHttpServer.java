@@ -1,5 +1,6 @@
 package dev.clustermaster.demo;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,19 +12,36 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * A small HTTP/1.1 server on a given listening channel, with a graceful drain.
+ * A small HTTP/1.1 server on a listening channel, with a graceful drain.
  *
- * <p>{@code GET /} answers the fixed body; {@code GET /slow?ms=N} answers it after N ms (to have requests in
+ * <p>{@code GET /} answers the body; {@code GET /slow?ms=N} answers it after N ms (to have requests in
  * flight during a restart). Draining stops accepting without closing a shared listener (the queue of an
  * inherited socket then goes to the other workers), answers requests in progress with {@code Connection: close},
  * and closes keep-alive connections once they sit idle.
+ *
+ * <p>Built for a warm spare: everything is made and warmed before the listener is known ({@link #warmUp()},
+ * {@link #start}), and the accept thread itself takes the listener, so that a spare held there only has to
+ * start accepting when it is promoted.
  */
 final class DemoHttpServer {
+
+    /** Gives the accept thread its listener; in a warm spare this is where it is held until promoted. */
+    interface ListenerSource {
+        Listener take() throws IOException;
+    }
+
+    /** @param owned true if this server bound the socket itself and may close it on drain */
+    record Listener(ServerSocketChannel channel, boolean owned) {
+    }
 
     private static final int MAX_HEADER_BYTES = 16 * 1024;
     private static final int IDLE_POLL_MILLIS = 250;
@@ -35,39 +53,74 @@ final class DemoHttpServer {
      */
     private static final long DRAIN_IDLE_MILLIS = 1_000;
     private static final long MAX_SLOW_MILLIS = 30_000;
+    /** Requests and connections run by {@link #warmUp()}: enough for the JIT to compile their paths. */
+    private static final int WARM_UP_ROUNDS = 2_000;
+    /** Connection threads started ahead (they never time out), so a first connection does not wait for a new thread. */
+    private static final int READY_THREADS = 2;
 
-    private final ServerSocketChannel server;
-    private final boolean ownsListener;
-    private final byte[] body;
-    private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
+    private final Supplier<String> body;
+    private volatile byte[] bodyBytes;
+    private final ThreadPoolExecutor connections = new ThreadPoolExecutor(READY_THREADS, Integer.MAX_VALUE,
+            60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
         Thread t = new Thread(r, "demo-http-conn");
         t.setDaemon(true);
         return t;
     });
     private final Object activeLock = new Object();
+    private final CompletableFuture<Listener> listener = new CompletableFuture<>();
     private int active;
     private volatile boolean draining;
     private Selector selector;
     private Thread acceptor;
 
-    /** @param ownsListener true if this server bound the socket itself and may close it on drain */
-    DemoHttpServer(ServerSocketChannel server, boolean ownsListener, String body) {
-        this.server = server;
-        this.ownsListener = ownsListener;
-        this.body = body.getBytes(StandardCharsets.UTF_8);
+    /** @param body the answer to GET /, asked for once the listener is taken (a spare's slot is known only then) */
+    DemoHttpServer(Supplier<String> body) {
+        this.body = body;
+        this.bodyBytes = body.get().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
-     * Starts accepting. Non-blocking accept behind a selector, so that draining can stop it without closing the
-     * channel. (Switching the channel to non-blocking sets O_NONBLOCK on the socket, which is shared with the
-     * other workers; JDK workers do not mind, their blocking accept waits on EAGAIN.)
+     * Runs the request path (parsing, answering, a connection's socket set-up, a selector) in-process until the JIT
+     * compiled it, so that a warm spare's first requests after its promotion neither load classes nor run
+     * interpreted. Takes a fraction of a second: for a spare, not for a worker that should serve as soon as it can.
      */
-    void start() throws IOException {
+    void warmUp() throws IOException {
+        byte[] request = "GET / HTTP/1.1\r\nHost: warm-up\r\nUser-Agent: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] last = "GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < WARM_UP_ROUNDS; i++) {
+            converse(new ByteArrayInputStream(i % 2 == 0 ? request : last), OutputStream.nullOutputStream());
+        }
+        try (SocketChannel unconnected = SocketChannel.open()) {
+            configure(unconnected);
+        }
+        try (Selector s = Selector.open(); ServerSocketChannel unbound = ServerSocketChannel.open()) {
+            unbound.configureBlocking(false);
+            unbound.register(s, SelectionKey.OP_ACCEPT);
+            s.selectNow();
+        }
+    }
+
+    /**
+     * Starts the connection threads and the accept thread: it takes its listener from {@code source} (and may be
+     * held there), then accepts.
+     * Non-blocking accept behind a selector, so that draining can stop it without closing the channel.
+     * (Switching the channel to non-blocking sets O_NONBLOCK on the socket, which is shared with the other
+     * workers; JDK workers do not mind, their blocking accept waits on EAGAIN.)
+     */
+    void start(ListenerSource source) throws IOException {
         selector = Selector.open();
-        server.configureBlocking(false);
-        server.register(selector, SelectionKey.OP_ACCEPT);
-        acceptor = new Thread(this::acceptLoop, "demo-http-accept");
+        connections.prestartAllCoreThreads();
+        acceptor = new Thread(() -> acceptLoop(source), "demo-http-accept");
         acceptor.start();
+    }
+
+    /** Waits until the accept thread has its listener and accepts; throws what taking the listener threw. */
+    Listener awaitAccepting() throws IOException, InterruptedException {
+        try {
+            return listener.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     /** Stops accepting, lets every open connection finish, waits at most {@code timeoutMillis}; true if all finished. */
@@ -76,8 +129,9 @@ final class DemoHttpServer {
         draining = true;
         selector.wakeup();
         acceptor.join(Math.max(1, timeoutMillis));
-        if (ownsListener) {
-            closeQuietly(server);
+        Listener taken = listener.getNow(null);
+        if (taken != null && taken.owned()) {
+            closeQuietly(taken.channel());
         }
         synchronized (activeLock) {
             while (active > 0) {
@@ -91,44 +145,69 @@ final class DemoHttpServer {
         return true;
     }
 
-    private void acceptLoop() {
+    private void acceptLoop(ListenerSource source) {
         try (Selector s = selector) {
+            Listener taken = source.take();
+            ServerSocketChannel server = taken.channel();
+            bodyBytes = body.get().getBytes(StandardCharsets.UTF_8);
+            server.configureBlocking(false);
+            server.register(s, SelectionKey.OP_ACCEPT);
+            listener.complete(taken);
             while (!draining) {
-                s.select();
-                s.selectedKeys().clear();
-                SocketChannel client;
-                while (!draining && (client = server.accept()) != null) {
-                    enter();
-                    SocketChannel c = client;
-                    connections.execute(() -> serve(c));
-                }
+                acceptReady(s, server, this::dispatch, 0);
             }
-        } catch (IOException e) {
-            if (!draining) {
+        } catch (IOException | RuntimeException e) {
+            if (!listener.completeExceptionally(e) && !draining) {
                 System.err.println("demo: accept failed: " + e);
             }
         }
     }
 
+    /** Waits for the selector (at most timeoutMillis, 0: no limit), then accepts every connection queued. */
+    private int acceptReady(Selector s, ServerSocketChannel server, Consumer<SocketChannel> handler, long timeoutMillis)
+            throws IOException {
+        s.select(timeoutMillis);
+        s.selectedKeys().clear();
+        int n = 0;
+        SocketChannel client;
+        while (!draining && (client = server.accept()) != null) {
+            handler.accept(client);
+            n++;
+        }
+        return n;
+    }
+
+    private void dispatch(SocketChannel client) {
+        enter();
+        connections.execute(() -> serve(client));
+    }
+
     private void serve(SocketChannel client) {
         try (client) {
-            client.configureBlocking(true);
-            client.socket().setSoTimeout(IDLE_POLL_MILLIS);
-            client.socket().setTcpNoDelay(true);
-            InputStream in = client.socket().getInputStream();
-            OutputStream out = client.socket().getOutputStream();
-            boolean keepAlive = true;
-            while (keepAlive) {
-                Request request = readRequest(in);
-                if (request == null) {
-                    return;
-                }
-                keepAlive = respond(out, request);
-            }
+            configure(client);
+            converse(client.socket().getInputStream(), client.socket().getOutputStream());
         } catch (IOException e) {
             // The client went away; nothing to answer.
         } finally {
             leave();
+        }
+    }
+
+    private static void configure(SocketChannel client) throws IOException {
+        client.configureBlocking(true);
+        client.socket().setSoTimeout(IDLE_POLL_MILLIS);
+        client.socket().setTcpNoDelay(true);
+    }
+
+    /** Answers requests on one connection until it closes. */
+    private void converse(InputStream in, OutputStream out) throws IOException {
+        boolean keepAlive = true;
+        while (keepAlive) {
+            Request request = readRequest(in);
+            if (request == null) {
+                return;
+            }
+            keepAlive = respond(out, request);
         }
     }
 
@@ -189,7 +268,7 @@ final class DemoHttpServer {
     /** @return whether the connection stays open: decided after the work, so a drain that began meanwhile closes it */
     private boolean respond(OutputStream out, Request request) throws IOException {
         int status = 200;
-        byte[] payload = body;
+        byte[] payload = bodyBytes;
         if (!request.method.equals("GET") && !request.method.equals("HEAD")) {
             status = 405;
             payload = "method not allowed\n".getBytes(StandardCharsets.US_ASCII);
@@ -248,7 +327,7 @@ final class DemoHttpServer {
         }
     }
 
-    private static void closeQuietly(ServerSocketChannel channel) {
+    private static void closeQuietly(java.nio.channels.Channel channel) {
         try {
             channel.close();
         } catch (IOException e) {

@@ -31,21 +31,32 @@ public final class DemoHttpWorker {
         if (startupDelay > 0) {
             Thread.sleep(startupDelay);
         }
-        Optional<ServerSocketChannel> inherited = ClusterWorker.inheritedListener();
-        ServerSocketChannel listener = inherited.isPresent() ? inherited.get() : bind(port(args));
-        String body = "pid " + ProcessHandle.current().pid() + " worker " + ClusterWorker.id()
-                + " restart " + ClusterWorker.restartCount() + "\n";
-        DemoHttpServer server = new DemoHttpServer(listener, inherited.isEmpty(), body);
-        server.start();
+        // all start-up work first: in a warm spare, what is left after the promotion is only to accept
+        DemoHttpServer server = new DemoHttpServer(DemoHttpWorker::body);
+        if (ClusterWorker.spare()) {
+            server.warmUp();  // a spare has the time; a worker that is to serve now would only start later
+        }
+        server.start(() -> {
+            // on the accept thread: in a warm spare (spare=N) it is held here until the master promotes it
+            Optional<ServerSocketChannel> inherited = ClusterWorker.inheritedListener();
+            return new DemoHttpServer.Listener(inherited.isPresent() ? inherited.get() : bind(port(args)), inherited.isEmpty());
+        });
+        DemoHttpServer.Listener listener = server.awaitAccepting();
         ClusterWorker.ready();
-        System.out.println("demo: serving on " + listener.getLocalAddress()
-                + (inherited.isPresent() ? " (inherited)" : "") + " as " + body.trim());
+        System.out.println("demo: serving on " + listener.channel().getLocalAddress()
+                + (listener.owned() ? "" : " (inherited)") + " as " + body().trim());
 
         stop.await();
         System.out.println("demo: draining");
         boolean drained = server.drain(envMillis("DEMO_DRAIN_TIMEOUT_MS", 30_000));
         System.out.println(drained ? "demo: drained, exiting" : "demo: drain timed out, exiting");
         System.exit(drained ? 0 : 1);
+    }
+
+    /** Read when the accept thread has its listener: a promoted spare's slot and restart count are known then. */
+    private static String body() {
+        return "pid " + ProcessHandle.current().pid() + " worker " + ClusterWorker.id()
+                + " restart " + ClusterWorker.restartCount() + "\n";
     }
 
     private static ServerSocketChannel bind(int port) throws IOException {

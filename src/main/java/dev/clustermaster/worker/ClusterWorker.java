@@ -151,21 +151,33 @@ public final class ClusterWorker {
      * fd 3, and fd 0 is what {@link System#inheritedChannel()} wraps (TCP or AF_UNIX). Further listeners
      * (fds 4.., see {@link #listenerNames()}) cannot be opened by the JDK from a number.
      *
-     * <p>In a warm spare ({@code spare=} of the master) this call blocks until the spare is promoted into a slot, so
-     * do the start-up work first and call this right before accepting; then call {@link #ready()} as always.
+     * <p>In a warm spare ({@code spare=} of the master) this call blocks until the spare is promoted into a slot.
+     * For the promotion to cost nothing but accepting, do all the start-up work before: build the server, start
+     * its threads, run its request path once (in-process), then call this on the thread that accepts, right before
+     * its accept loop; then call {@link #ready()} as always. Whatever the app leaves for after this call runs
+     * after a crash, while that slot's connections wait (see the demo worker, {@code dev.clustermaster.demo}).
      *
      * <p>To drain, stop calling accept; do not close this channel: the socket is shared with the master and
      * the other workers, and the JDK answers closing an inherited channel by pointing fds 0-2 (so stdout and
      * stderr) at /dev/null.
      */
     public static synchronized Optional<ServerSocketChannel> inheritedListener() throws IOException {
-        // a warm spare (spare=N) waits here until the master promotes it into a slot: it must not accept before
-        SpareHold.await(() -> WorkerRuntime.get().held());
         if (listener == null) {
+            // before the hold: wrapping fd 0 loads classes, work a promoted spare should not be left with
             Channel inherited = System.inheritedChannel();
             listener = inherited instanceof ServerSocketChannel server ? Optional.of(server) : Optional.empty();
         }
+        // a warm spare (spare=N) waits here until the master promotes it into a slot: it must not accept before
+        SpareHold.await(() -> WorkerRuntime.get().held());
         return listener;
+    }
+
+    /**
+     * True in a warm spare ({@code spare=} of the master) until it is promoted: {@link #inheritedListener()} will
+     * hold, so the app has time to warm up its request path (run it until the JIT compiled it) before it serves.
+     */
+    public static boolean spare() {
+        return SpareHold.waiting();
     }
 
     /** Names of the passed listeners in fd order (LISTEN_FDNAMES), empty when none were passed. */

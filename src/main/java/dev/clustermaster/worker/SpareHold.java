@@ -22,6 +22,11 @@ final class SpareHold {
         return "1".equals(System.getenv(WorkerEnv.SPARE));
     }
 
+    /** True in a spare until it is promoted. */
+    static boolean waiting() {
+        return spare() && PROMOTED.getCount() > 0;
+    }
+
     /** Returns at once unless this is a spare not yet promoted; then announces the hold once and waits. */
     static void await(Runnable announceHeld) {
         if (!spare() || PROMOTED.getCount() == 0) {
