@@ -16,6 +16,12 @@ public sealed interface Action {
     /** A warm spare now serves this slot: tell it (its slot and restart count), so it starts accepting. */
     record Promote(long workerId, int pid, int slot, int restarts) implements Action {}
 
+    /**
+     * A warm spare is stopped before it was promoted: tell it over IPC (a STOP frame ends its hold), so an app that
+     * handles the stop signal itself is not left waiting in the hold until SIGKILL. Comes before the stop signal.
+     */
+    record StopSpare(long workerId, int pid) implements Action {}
+
     /** Send a signal to the process group led by pid (a worker and everything it started). */
     record SignalGroup(long workerId, int pid, Signal signal) implements Action {}
 

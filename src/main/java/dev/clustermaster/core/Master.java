@@ -898,6 +898,9 @@ public final class Master {
 
     private void sendStop(Worker w) {
         w.stopDeadline = now + policy.stopTimeoutMillis();
+        if (w.spare) {
+            out.add(new Action.StopSpare(w.id, w.pid));
+        }
         out.add(new Action.SignalGroup(w.id, w.pid, policy.stopSignal()));
         // a stopped (SIGSTOPped, traced-and-released) worker acts on the stop signal only once continued
         out.add(new Action.SignalGroup(w.id, w.pid, Signal.CONT));

@@ -41,7 +41,17 @@ public final class DemoHttpWorker {
             Optional<ServerSocketChannel> inherited = ClusterWorker.inheritedListener();
             return new DemoHttpServer.Listener(inherited.isPresent() ? inherited.get() : bind(port(args)), inherited.isEmpty());
         });
-        DemoHttpServer.Listener listener = server.awaitAccepting();
+        DemoHttpServer.Listener listener;
+        try {
+            listener = server.awaitAccepting();
+        } catch (IOException e) {
+            if (!ClusterWorker.stopping()) {
+                throw e;
+            }
+            System.out.println("demo: stopped as a spare, before serving");  // its own SIGTERM handler only counts down
+            System.exit(0);
+            return;
+        }
         ClusterWorker.ready();
         System.out.println("demo: serving on " + listener.channel().getLocalAddress()
                 + (listener.owned() ? "" : " (inherited)") + " as " + body().trim());

@@ -265,6 +265,11 @@ final class Supervisor {
             if (h != null && !h.channel.send(new IpcFrame(IpcFrame.Kind.PROMOTE, 0, p.slot() + " " + p.restarts()).encode())) {
                 log.warn("could not promote spare worker pid {}: its IPC channel is closed", p.pid());
             }
+        } else if (action instanceof Action.StopSpare s) {
+            WorkerHandle h = handles.get(s.workerId());
+            if (h != null && !h.channel.send(new IpcFrame(IpcFrame.Kind.STOP, 0, "").encode())) {
+                log.debug("spare worker pid {}: its IPC channel is closed, the stop signal alone stops it", s.pid());
+            }
         } else if (action instanceof Action.SignalGroup s) {
             ProcessGroups.signalGroup(s.pid(), Signals.number(s.signal()));
         } else if (action instanceof Action.SignalProcess s) {

@@ -141,9 +141,12 @@ public final class ClusterWorker {
         GracefulStop.add(Objects.requireNonNull(drain, "drain"));
     }
 
-    /** True once the master asked this worker to stop (its onStop drains are running). */
+    /**
+     * True once the master asked this worker to stop (its onStop drains are running), or stopped this warm spare
+     * before promoting it ({@link #inheritedListener()} then throws).
+     */
     public static boolean stopping() {
-        return GracefulStop.stopping();
+        return GracefulStop.stopping() || SpareHold.stopped();
     }
 
     /**
@@ -156,6 +159,10 @@ public final class ClusterWorker {
      * its threads, run its request path once (in-process), then call this on the thread that accepts, right before
      * its accept loop; then call {@link #ready()} as always. Whatever the app leaves for after this call runs
      * after a crash, while that slot's connections wait (see the demo worker, {@code dev.clustermaster.demo}).
+     *
+     * <p>A held spare that the master stops instead of promoting (a rolling restart, a resize, a quit) gets an
+     * IOException here, with {@link #stopping()} true, and then the stop signal: an app that handles the signal
+     * itself can exit at once rather than wait for SIGKILL after {@code stop.timeout}.
      *
      * <p>To drain, stop calling accept; do not close this channel: the socket is shared with the master and
      * the other workers, and the JDK answers closing an inherited channel by pointing fds 0-2 (so stdout and

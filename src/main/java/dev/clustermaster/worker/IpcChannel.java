@@ -163,6 +163,7 @@ final class IpcChannel implements AutoCloseable {
             case LOGLEVEL -> runHandler(() -> peer.onLogLevel(frame.payload()));
             // on the reader thread: a slow message handler must not delay a promotion
             case PROMOTE -> SpareHold.promote(frame.payload());
+            case STOP -> SpareHold.stop();
             default -> WorkerLog.warn("ignoring IPC frame of kind " + frame.kind() + " (not one for a worker)");
         }
     }

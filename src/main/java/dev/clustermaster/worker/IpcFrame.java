@@ -29,7 +29,12 @@ public record IpcFrame(Kind kind, long id, String payload) {
         /** Worker to master: a warm spare (CM_SPARE=1) waits in ClusterWorker.inheritedListener() to be promoted. */
         HELD,
         /** Master to worker: the spare serves now; payload "SLOT RESTARTS" (its slot id and restart count from now on). */
-        PROMOTE;
+        PROMOTE,
+        /**
+         * Master to worker: a spare is stopped before it was promoted (the stop signal follows): its hold ends, and
+         * ClusterWorker.inheritedListener() throws, so an app that handles the stop signal itself can exit.
+         */
+        STOP;
 
         static Kind parse(String word) {
             for (Kind k : values()) {

@@ -1,5 +1,6 @@
 package dev.clustermaster.worker;
 
+import java.io.IOException;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class SpareHold {
     private static final CountDownLatch PROMOTED = new CountDownLatch(1);
     private static final AtomicBoolean ANNOUNCED = new AtomicBoolean();
+    private static volatile boolean stopped;
     private static volatile int slot;
     private static volatile int restarts;
 
@@ -27,9 +29,14 @@ final class SpareHold {
         return spare() && PROMOTED.getCount() > 0;
     }
 
-    /** Returns at once unless this is a spare not yet promoted; then announces the hold once and waits. */
-    static void await(Runnable announceHeld) {
+    /**
+     * Returns at once unless this is a spare not yet promoted; then announces the hold once and waits.
+     *
+     * @throws IOException when the master stopped this spare instead of promoting it
+     */
+    static void await(Runnable announceHeld) throws IOException {
         if (!spare() || PROMOTED.getCount() == 0) {
+            throwIfStopped();
             return;
         }
         if (ANNOUNCED.compareAndSet(false, true)) {
@@ -47,10 +54,33 @@ final class SpareHold {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        throwIfStopped();
+    }
+
+    private static void throwIfStopped() throws IOException {
+        if (stopped) {
+            throw new IOException("the master stopped this warm spare before promoting it: exit (the stop signal follows)");
+        }
+    }
+
+    /** From the master (STOP): this spare will not be promoted; the hold ends with an exception. */
+    static void stop() {
+        if (PROMOTED.getCount() > 0) {
+            stopped = true;
+            PROMOTED.countDown();
+        }
+    }
+
+    /** True once the master stopped this spare before promoting it. */
+    static boolean stopped() {
+        return stopped;
     }
 
     /** From the master: "SLOT RESTARTS". */
     static void promote(String payload) {
+        if (stopped) {
+            return;
+        }
         String[] parts = payload.trim().split(" ");
         try {
             slot = Integer.parseInt(parts[0]);
@@ -63,10 +93,10 @@ final class SpareHold {
 
     /** The slot this spare was promoted into; empty before (and outside a spare). */
     static OptionalInt slot() {
-        return PROMOTED.getCount() == 0 && spare() ? OptionalInt.of(slot) : OptionalInt.empty();
+        return PROMOTED.getCount() == 0 && !stopped && spare() ? OptionalInt.of(slot) : OptionalInt.empty();
     }
 
     static OptionalInt restarts() {
-        return PROMOTED.getCount() == 0 && spare() ? OptionalInt.of(restarts) : OptionalInt.empty();
+        return PROMOTED.getCount() == 0 && !stopped && spare() ? OptionalInt.of(restarts) : OptionalInt.empty();
     }
 }

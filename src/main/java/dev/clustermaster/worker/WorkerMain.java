@@ -1,5 +1,6 @@
 package dev.clustermaster.worker;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -27,7 +28,14 @@ public final class WorkerMain {
             System.exit(USAGE_EXIT);
         }
         WorkerRuntime.get();
-        target.invokeExact(Arrays.copyOfRange(args, 1, args.length));
+        try {
+            target.invokeExact(Arrays.copyOfRange(args, 1, args.length));
+        } catch (IOException e) {
+            if (!SpareHold.stopped()) {
+                throw e;
+            }
+            // a spare stopped before its promotion, held in main: no stack trace, the stop signal ends the JVM
+        }
     }
 
     /** The public static void main(String[]) of the named class, or null after explaining why not. */

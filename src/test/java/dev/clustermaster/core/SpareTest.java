@@ -66,6 +66,34 @@ class SpareTest {
     }
 
     @Test
+    void aSpareStoppedBeforeItsPromotionIsToldOverIpcBeforeItsStopSignal() {
+        Harness h = new Harness(NOTIFY, 2);
+        long held = warm(h);
+        List<Action> quit = h.command(1, new Event.Quit());
+        List<Action.StopSpare> told = of(quit, Action.StopSpare.class);
+        assertEquals(List.of(held), told.stream().map(Action.StopSpare::workerId).toList(),
+                "only the held spare gets a STOP frame (its hold must end): " + quit);
+        int frame = quit.indexOf(told.get(0));
+        int signal = -1;
+        for (int i = 0; i < quit.size(); i++) {
+            if (quit.get(i) instanceof Action.SignalGroup s && s.workerId() == held && s.signal() == Signal.TERM) {
+                signal = i;
+            }
+        }
+        assertTrue(signal > frame, "the frame, then the stop signal: " + quit);
+    }
+
+    @Test
+    void aPromotedSpareIsStoppedLikeAnyWorker() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        h.exit(h.workerInSlot(2), 1);
+        List<Action> quit = h.command(1, new Event.Quit());
+        assertTrue(of(quit, Action.StopSpare.class).stream().noneMatch(s -> s.workerId() == spare),
+                "it serves slot 2 now, it is not held: " + quit);
+    }
+
+    @Test
     void neverTwoSpares() {
         Harness h = new Harness(NOTIFY, 2);
         warm(h);

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Warm spares with real JVM workers (the demo worker, which takes its listener from ClusterWorker.inheritedListener()):
  * a killed worker's slot is served by the held spare, and a rolling restart promotes a fresh spare (3 slots, one at
- * a time: the fresh spare is warm before the last slot's turn). Deadlines are
+ * a time: the fresh spare is warm before the last slot's turn) and stops the stale spare at once although the demo
+ * handles SIGTERM itself (the STOP frame ends its hold; the stop timeout is far longer than the wait). Deadlines are
  * generous; the timing itself is measured in docs/benchmarks.md, not asserted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,7 +46,7 @@ class SpareIT {
     void start() throws Exception {
         master = MasterProcess.start(dir, List.of("CM_LOG_JOURNAL=off", "JOURNAL_STREAM="),
                 "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", "3", "--spare", "1",
-                "--probation", "0", "--listen", "tcp://127.0.0.1:0", "--runtime-dir", dir.resolve("run").toString());
+                "--probation", "0", "--stop-timeout", "300s", "--listen", "tcp://127.0.0.1:0", "--runtime-dir", dir.resolve("run").toString());
         master.waitForOutput("all 3 workers ready", T);
         Matcher m = LISTENING.matcher(master.output());
         assertTrue(m.find(), master.output());
@@ -90,6 +91,8 @@ class SpareIT {
         assertTrue(master.output().contains("spare (pid " + fresh + ") promoted"),
                 "the spare started for the restart took a slot:\n" + master.output());
         assertTrue(!master.output().contains("spare (pid " + stale + ") promoted"), "the stale spare was stopped, not promoted");
+        // the demo handles SIGTERM itself: only the STOP frame ends its hold, long before the stop timeout's SIGKILL
+        Wait.until("the stale spare to exit by itself", T, () -> master.output().contains("spare worker (pid " + stale + ") stopped: exit 0"));
         Set<Integer> now = servingPids(3);
         now.retainAll(old);
         assertEquals(Set.of(), now, "every slot serves from a new worker");
