@@ -102,10 +102,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--stop-timeout", paramLabel = "DURATION", description = "SIGTERM to SIGKILL (default 10s).")
     String stopTimeout;
 
-    @Option(names = "--surge", paramLabel = "N|auto", description = "Slots replaced at once in a rolling restart (default auto: a quarter of the workers, at least 1).")
+    @Option(names = "--surge", paramLabel = "N|auto", description = "Slots replaced at once in a rolling restart (default auto: one per CPU or a quarter of the workers, whichever is more, at most all).")
     String surge;
 
-    @Option(names = "--spare", paramLabel = "N", description = "Warm spares: Java workers started and held from accepting (in ClusterWorker.inheritedListener()) until a worker dies or a rolling restart needs a slot (default 0).")
+    @Option(names = "--spare", paramLabel = "N", description = "Warm spares: Java workers started and held from accepting (in ClusterWorker.inheritedListener()) until a worker dies (default 0; a rolling restart restarts them after it).")
     String spare;
 
     @Option(names = "--backoff-initial", paramLabel = "DURATION", description = "First delay of a crash loop (default 500ms).")

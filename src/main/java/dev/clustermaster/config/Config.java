@@ -67,7 +67,7 @@ public final class Config {
                 b.surge, new Backoff(b.backoffInitialMillis, b.backoffMaxMillis), b.healthyUptimeMillis,
                 b.probationMillis, Signals.signal(b.stopSignal), new Policy.CrashLoop(b.crashLoopFailures, b.crashLoopWindowMillis),
                 b.workerWatchdogMillis, b.mainClass != null || b.jar != null ? Signal.QUIT : null,
-                new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS), b.spare);
+                new Policy.Recycling(b.maxRssBytes, b.maxAgeMillis, RSS_CHECK_MILLIS), b.spare, b.cpus);
         this.readiness = b.readiness;
         this.portBase = b.portBase;
         this.listen = List.copyOf(b.listen);
@@ -176,9 +176,10 @@ public final class Config {
         private long readyGraceMillis = 1_000;
         private long readyTimeoutMillis = 60_000;
         private long stopTimeoutMillis = 10_000;
-        /** {@link Policy#AUTO_SURGE}: a quarter of the workers, at least 1. */
+        /** {@link Policy#AUTO_SURGE}: one per CPU or a quarter of the workers, whichever is more. */
         private int surge = Policy.AUTO_SURGE;
         private int spare;
+        private int cpus = Math.max(1, Runtime.getRuntime().availableProcessors());
         private long backoffInitialMillis = 500;
         private long backoffMaxMillis = 30_000;
         private long healthyUptimeMillis = 10_000;
@@ -232,6 +233,7 @@ public final class Config {
         public Builder stopTimeoutMillis(long v) { stopTimeoutMillis = v; return this; }
         public Builder surge(int v) { surge = v; return this; }
         public Builder spare(int v) { spare = v; return this; }
+        public Builder cpus(int v) { cpus = Math.max(1, v); return this; }
         public Builder backoff(long initialMillis, long maxMillis) { backoffInitialMillis = initialMillis; backoffMaxMillis = maxMillis; return this; }
         public Builder healthyUptimeMillis(long v) { healthyUptimeMillis = v; return this; }
         /** How long a replacement must stay up after READY before the worker it replaces is stopped (default 5 s; 0: none). */

@@ -141,6 +141,7 @@ public final class ConfigLoader {
                 .orElse(OptionalInt.empty());
         maxChildren.ifPresent(b::maxSize);
         long workerMemory = str(s, "worker.memory").map(v -> Durations.parseBytes("worker.memory", v)).orElse(DEFAULT_WORKER_MEMORY);
+        b.cpus(cpus);
         b.size(str(s, "size").map(v -> intValue("size", v, 0))
                 .orElseGet(() -> DefaultSize.compute(cpus, maxChildren, memoryLimit.get(), workerMemory)));
         str(s, "silent").map(v -> bool("silent", v)).ifPresent(b::silent);

@@ -399,19 +399,14 @@ public final class Master {
         restart = new RollingRestart(desired, requestIds);
         out.add(new Action.Notify(new Notice.Reloading(policy.restartBudgetMillis(desired))));
         log(Level.INFO, "rolling restart of " + desired + " workers, " + surge() + " at a time"
-                + (spares() > 0 ? " plus " + spares() + " spare" : ""));
-        for (Worker w : List.copyOf(workers.values())) {
-            if (w.spare && w.live()) {
-                // started from the code and configuration being replaced: a fresh spare takes its place
-                stop(w);
-            }
-        }
+                + (policy.spares() > 0 ? "; spares start again when it is done" : ""));
+        // spares run the code being replaced, and a fresh one would take a CPU from the surge: reconcileSpares
+        // stops them now (spares() is 0 during a restart) and starts fresh ones after it
     }
 
     private void advanceRestart() {
         while (!restart.queue.isEmpty()) {
-            Worker spare = warmSpare();
-            if (restart.inProgress.size() >= surge() + (spare != null ? spares() : 0)) {
+            if (restart.inProgress.size() >= surge()) {
                 break;
             }
             int slot = restart.queue.poll();
@@ -422,14 +417,8 @@ public final class Master {
                 continue;
             }
             old.retiring = true;
-            if (spare != null) {
-                promote(spare, slot);
-                restart.inProgress.put(slot, spare.id);
-                markReady(spare);
-            } else {
-                Worker fresh = spawn(slot);
-                restart.inProgress.put(slot, fresh.id);
-            }
+            Worker fresh = spawn(slot);
+            restart.inProgress.put(slot, fresh.id);
         }
         if (restart.finished()) {
             List<Long> ids = restart.requestIds;
@@ -737,9 +726,9 @@ public final class Master {
         return null;
     }
 
-    /** Spares wanted now: none while quitting, at size 0, or after a spare served unheld. */
+    /** Spares wanted now: none while quitting, at size 0, during a rolling restart, or after a spare served unheld. */
     private int spares() {
-        return quitting != Quitting.NO || sparesOff != null || desired == 0 ? 0 : policy.spares();
+        return quitting != Quitting.NO || sparesOff != null || desired == 0 || restart != null ? 0 : policy.spares();
     }
 
     private int surge() {

@@ -21,11 +21,13 @@ package dev.clustermaster.core;
  *                            threads); null: none
  * @param recycling           when a serving worker is replaced without a crash
  * @param spares              warm spares kept started but held from accepting, promoted into a slot when a worker
- *                            dies or a rolling restart needs one; 0: none
+ *                            dies; 0: none
+ * @param cpus                CPUs the workers run on (at least 1): {@link #AUTO_SURGE} starts up to this many at once
  */
 public record Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
                      int surge, Backoff backoff, long healthyUptimeMillis, long probationMillis, Signal stopSignal,
-                     CrashLoop crashLoop, long watchdogMillis, Signal dumpSignal, Recycling recycling, int spares) {
+                     CrashLoop crashLoop, long watchdogMillis, Signal dumpSignal, Recycling recycling, int spares,
+                     int cpus) {
 
     /** {@code surge} value for the default rule of {@link #surgeFor}. */
     public static final int AUTO_SURGE = 0;
@@ -36,6 +38,9 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
         }
         if (spares < 0) {
             throw new IllegalArgumentException("spares must not be negative");
+        }
+        if (cpus < 1) {
+            throw new IllegalArgumentException("cpus must be at least 1");
         }
         if (readyGraceMillis < 0 || readyTimeoutMillis <= 0 || stopTimeoutMillis < 0 || healthyUptimeMillis < 0
                 || probationMillis < 0 || watchdogMillis < 0) {
@@ -52,48 +57,55 @@ public record Policy(boolean requireNotify, long readyGraceMillis, long readyTim
     public Policy(boolean requireNotify, long readyGraceMillis, long readyTimeoutMillis, long stopTimeoutMillis,
                   int surge, Backoff backoff, long healthyUptimeMillis) {
         this(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff, healthyUptimeMillis,
-                0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF, 0);
+                0, Signal.TERM, CrashLoop.OFF, 0, null, Recycling.OFF, 0, 1);
     }
 
     // Copies with one feature turned on, for the core's unit tests; the product builds a Policy in config.Config.
 
     Policy withProbation(long millis) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
+                healthyUptimeMillis, millis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, spares, cpus);
     }
 
     Policy withStopSignal(Signal signal) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling, spares);
+                healthyUptimeMillis, probationMillis, signal, crashLoop, watchdogMillis, dumpSignal, recycling, spares, cpus);
     }
 
     Policy withCrashLoop(CrashLoop c) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling, spares);
+                healthyUptimeMillis, probationMillis, stopSignal, c, watchdogMillis, dumpSignal, recycling, spares, cpus);
     }
 
     Policy withWatchdog(long millis, Signal dump) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling, spares);
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, millis, dump, recycling, spares, cpus);
     }
 
     Policy withRecycling(Recycling r) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r, spares);
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, r, spares, cpus);
+    }
+
+    Policy withCpus(int n) {
+        return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, spares, n);
     }
 
     Policy withSpares(int n) {
         return new Policy(requireNotify, readyGraceMillis, readyTimeoutMillis, stopTimeoutMillis, surge, backoff,
-                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, n);
+                healthyUptimeMillis, probationMillis, stopSignal, crashLoop, watchdogMillis, dumpSignal, recycling, n, cpus);
     }
 
     /**
      * Slots replaced at once in a rolling restart (and recycles at once) for {@code size} workers: {@code surge},
-     * or with {@link #AUTO_SURGE} a quarter of the workers, at least 1 (size 4: 1, 8: 2, 16: 4). Each surging slot
-     * runs one worker more until its old one stops: a quarter bounds that extra memory and CPU at 25 %.
+     * or with {@link #AUTO_SURGE} one per CPU or a quarter of the workers, whichever is more, at most every worker
+     * and at least 1 (2 CPUs: size 4 → 2, 16 → 4; 8 CPUs: 4 → 4, 64 → 16). Worker start-ups are CPU-bound, so up
+     * to one per CPU they run side by side at little cost in time; each surging slot runs one worker more until its
+     * old one stops, which is the memory this costs.
      */
     public int surgeFor(int size) {
-        return surge != AUTO_SURGE ? surge : Math.max(1, size / 4);
+        return surge != AUTO_SURGE ? surge : Math.max(1, Math.min(size, Math.max(size / 4, cpus)));
     }
 
     /**

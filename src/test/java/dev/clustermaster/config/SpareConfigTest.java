@@ -42,7 +42,8 @@ class SpareConfigTest {
     void surgeIsAutoByDefaultAndTakesAutoOrANumber() {
         Config byDefault = load(Map.of("exec", "sleep", "size", "8"));
         assertEquals(Policy.AUTO_SURGE, byDefault.policy().surge());
-        assertEquals(2, byDefault.policy().surgeFor(8));
+        assertEquals(8, byDefault.policy().surgeFor(8), "8 CPUs: all 8 at once");
+        assertEquals(16, byDefault.policy().surgeFor(64), "a quarter of 64");
         assertEquals(Policy.AUTO_SURGE, load(Map.of("exec", "sleep", "surge", "auto")).policy().surge());
         assertEquals(3, load(Map.of("exec", "sleep", "surge", "3")).policy().surgeFor(16));
         ConfigException bad = assertThrows(ConfigException.class, () -> load(Map.of("exec", "sleep", "surge", "oops")));

@@ -123,35 +123,34 @@ class SpareTest {
     }
 
     @Test
-    void aRollingRestartReplacesTheStaleSpareThenPromotesTheFreshOne() {
+    void aRollingRestartStopsTheStaleSpareAndStartsAFreshOneOnlyWhenItIsDone() {
         Harness h = new Harness(NOTIFY, 2);
         long stale = warm(h);
         long old1 = h.workerInSlot(1);
+        int mark = h.all.size();
 
         List<Action> start = h.command(7, new Event.Restart());
         assertTrue(of(start, Action.SignalGroup.class).stream().anyMatch(s -> s.workerId() == stale && s.signal() == Signal.TERM),
                 "the spare runs the code being replaced: stopped");
-        assertTrue(of(start, Action.Promote.class).isEmpty());
+        assertEquals(List.of(1), of(start, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(),
+                "one slot at a time (surge 1), no fresh spare while the restart needs the CPU");
         h.obeySignals(start);
-        List<Action.Spawn> spawns = of(h.all, Action.Spawn.class);
-        assertTrue(spawns.stream().filter(s -> s.spare()).count() >= 2, "a fresh spare was started");
-
-        long fresh = h.holdSpares().get(0);
-        List<Action.Promote> promoted = of(h.all, Action.Promote.class);
-        assertEquals(1, promoted.size(), "the fresh spare takes a slot once warm: " + promoted);
-        assertEquals(fresh, promoted.get(0).workerId());
-        h.readyAll();
-        h.holdSpares();
-        h.obeySignals(List.copyOf(h.all));
-        for (int i = 0; i < 5 && h.snapshot().phase().equals("restarting"); i++) {
+        for (int i = 0; i < 5 && !h.all.contains(new Action.Reply(7, true, "restarted 2 workers")); i++) {
+            assertEquals(2, h.snapshot().readyCount(), "never fewer serving than size");
+            assertTrue(of(h.all.subList(mark, h.all.size()), Action.Spawn.class).stream().noneMatch(Action.Spawn::spare),
+                    "no spare during the restart");
             h.readyAll();
-            h.holdSpares();
             h.obeySignals(List.copyOf(h.all));
         }
         assertTrue(h.all.contains(new Action.Reply(7, true, "restarted 2 workers")), h.all.toString());
+        assertTrue(of(h.all, Action.Promote.class).isEmpty(), "no spare took a slot");
         assertTrue(!h.running.containsKey(old1), "the old worker of slot 1 was stopped");
+        assertEquals(1, of(h.all.subList(mark, h.all.size()), Action.Spawn.class).stream().filter(Action.Spawn::spare).count(),
+                "a fresh spare starts in the step that ends the restart");
+        h.holdSpares();
         assertEquals(2, h.snapshot().readyCount());
-        assertEquals(1, h.snapshot().workers().stream().filter(w -> w.slot() == 0).count(), "and a spare is back");
+        assertEquals(1, h.snapshot().workers().stream().filter(w -> w.slot() == 0 && w.state() == WorkerState.READY).count(),
+                "and is warm");
     }
 
     @Test
@@ -168,22 +167,43 @@ class SpareTest {
         h.obeySignals(ready);
         h.tick(5_000);
         assertEquals(0, h.snapshot().workers().stream().filter(w -> w.slot() == 0).count(), "no new spare");
-        List<Action> reload = h.command(3, new Event.Reload(NOTIFY, java.util.OptionalInt.of(2)));
-        assertTrue(of(reload, Action.Spawn.class).stream().anyMatch(Action.Spawn::spare), "a reload tries spares again");
+        int mark = h.all.size();
+        h.command(3, new Event.Reload(NOTIFY, java.util.OptionalInt.of(2)));
+        for (int i = 0; i < 5 && !h.all.contains(new Action.Reply(3, true, "restarted 2 workers")); i++) {
+            h.readyAll();
+            h.obeySignals(List.copyOf(h.all));
+        }
+        assertTrue(of(h.all.subList(mark, h.all.size()), Action.Spawn.class).stream().anyMatch(Action.Spawn::spare),
+                "a reload tries spares again (once its rolling restart is done): " + h.all.subList(mark, h.all.size()));
     }
 
     @Test
-    void autoSurgeIsAQuarterOfTheWorkers() {
+    void autoSurgeIsOnePerCpuOrAQuarterOfTheWorkersWhicheverIsMore() {
         Policy auto = new Policy(true, 1_000, 3_000, 5_000, Policy.AUTO_SURGE, new Backoff(500, 4_000), 10_000);
         assertEquals(1, auto.surgeFor(1));
-        assertEquals(1, auto.surgeFor(4));
+        assertEquals(1, auto.surgeFor(4), "1 CPU: a quarter");
         assertEquals(2, auto.surgeFor(8));
         assertEquals(4, auto.surgeFor(16));
-        assertEquals(3, auto.withSpares(0).surgeFor(12));
-        Harness h = new Harness(auto, 8);
+        assertEquals(2, auto.withCpus(2).surgeFor(4), "2 CPUs: 2 of 4 at a time");
+        assertEquals(1, auto.withCpus(2).surgeFor(1), "never more than the workers");
+        assertEquals(4, auto.withCpus(2).surgeFor(16));
+        assertEquals(4, auto.withCpus(8).surgeFor(4), "8 CPUs: all 4 at once");
+        assertEquals(16, auto.withCpus(8).surgeFor(64));
+        assertEquals(3, auto.withCpus(2).withSpares(1).surgeFor(12), "spares do not add to it");
+        assertEquals(1, auto.surgeFor(0));
+        assertEquals(3, new Policy(true, 1_000, 3_000, 5_000, 3, new Backoff(500, 4_000), 10_000).withCpus(8).surgeFor(4),
+                "a fixed surge is kept");
+
+        Harness h = new Harness(auto.withCpus(2), 4);
         h.tick(0);
         h.readyAll();
         List<Action> start = h.command(1, new Event.Restart());
-        assertEquals(2, of(start, Action.Spawn.class).size(), "8 workers: 2 slots at a time");
+        assertEquals(List.of(1, 2), of(start, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(),
+                "4 workers on 2 CPUs: 2 slots at a time");
+        h.readyAll();
+        assertEquals(4, h.snapshot().readyCount());
+        List<Action> next = h.obeySignals(List.copyOf(h.all));
+        assertEquals(List.of(3, 4), of(h.all, Action.Spawn.class).stream().map(Action.Spawn::slot).skip(6).toList(),
+                "then the other 2: " + next);
     }
 }

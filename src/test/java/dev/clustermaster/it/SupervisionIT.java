@@ -68,7 +68,8 @@ class SupervisionIT {
 
     @Test
     void aNewBuildDyingInsideProbationFailsTheRestartAndTheOldWorkersKeepServing() throws Exception {
-        master = ClusterMaster.start(javaWorkers(2).build());        // default probation: 5 s
+        // default probation: 5 s; one slot at a time, so slot 1's new worker is the one that fails the restart
+        master = ClusterMaster.start(javaWorkers(2).surge(1).build());
         List<Integer> old = pids(waitReady(2));
         Files.writeString(dir.resolve("bad"), "the new build dies 1.5 s after READY");
         long t0 = System.nanoTime();
