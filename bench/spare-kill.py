@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark (not a test): crash to serving of the demo JVM worker, with and without a warm spare.
 
-    python3 bench/spare-kill.py [SPARE] [KILLS]      # after: mvn -B package -DskipTests; SPARE=0, KILLS=3
+    python3 bench/spare-kill.py [SPARE] [KILLS] [SIZE]   # after: mvn -B package -DskipTests; SPARE=0, KILLS=3, SIZE=4
 
-Starts a master (packaging/cluster-master, the jar in $JAR or target/) with 4 demo workers on a loopback port
-(`--ready notify --spare SPARE`), waits until 4 pids answer GET / (and, with a spare, until one is warm), then
+Starts a master (packaging/cluster-master, the jar in $JAR or target/) with SIZE demo workers on a loopback port
+(`--ready notify --spare SPARE`), waits until SIZE pids answer GET / (and, with a spare, until one is warm), then
 KILLS times: `bench/probe.py kill PORT VICTIM PIDS` (SIGKILL to a serving worker, then a new connection about
 every millisecond until a pid that was not serving answers), each kill a different slot so no crash backoff
 applies. Prints the probe's "ms failures probes" per kill and the median ms. Then one rolling restart (SIGHUP,
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPARE = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 KILLS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 JAR = os.environ.get("JAR", os.path.join(ROOT, "target", "cluster-master-0.1.0-all.jar"))
-SIZE = 4
+SIZE = int(sys.argv[3]) if len(sys.argv) > 3 else 4  # 1: no serving worker races the new one for connections
 
 
 def free_port():
