@@ -26,12 +26,13 @@ ROOT=$WORK/root
 NSPAWN_PID=
 CGROUPS=()
 FAILED=0
+FAILURES=()
 PASSED=0
 T0=$SECONDS
 
 log() { printf '[e2e] %s\n' "$*"; }
 ok() { PASSED=$((PASSED + 1)); printf '[e2e] PASS %s\n' "$*"; }
-bad() { FAILED=$((FAILED + 1)); printf '[e2e] FAIL %s\n' "$*"; }
+bad() { FAILED=$((FAILED + 1)); FAILURES+=("${CHECK_NAME:-}: $*"); printf '[e2e] FAIL %s\n' "$*"; }
 die() { printf '[e2e] ERROR %s\n' "$*" >&2; exit 1; }
 # Indents command output under the PASS/FAIL lines.
 quote() { sed 's/^/[e2e]   | /'; }
@@ -132,7 +133,8 @@ else
 fi
 for check in "${CHECKS[@]}"; do
     [ -f "$check" ] || die "no such check: $check"
-    printf '\n[e2e] ---- %s  [t=%ss] ----\n' "$(basename "$check" .sh)" "$((SECONDS - T0))"
+    CHECK_NAME=$(basename "$check" .sh)
+    printf '\n[e2e] ---- %s  [t=%ss] ----\n' "$CHECK_NAME" "$((SECONDS - T0))"
     # the units allow 4 starts a minute (crash-loop hand-off); checks start and stop far more often than that
     in_ct systemctl reset-failed >/dev/null 2>&1 || true
     # shellcheck source=/dev/null
@@ -141,4 +143,6 @@ done
 
 printf '\n'
 echo "e2e: $PASSED passed, $FAILED failed"
+# repeated last, so a log cut to its tail still names what failed
+for f in "${FAILURES[@]}"; do printf '  FAIL %s\n' "${f:0:300}"; done
 [ "$FAILED" = 0 ]

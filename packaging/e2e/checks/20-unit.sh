@@ -63,7 +63,6 @@ else
 fi
 
 # --- journald priorities ------------------------------------------------------------------------
-sleep 1
 # $1: an awk regex for MESSAGE, $2: a field name; prints that field of the first matching entry of the unit
 # (fields come in any order within an entry, which -o export ends with an empty line).
 # Worker patterns end in pid=[0-9] so the master's "starting: CMD" line never matches.
@@ -72,6 +71,9 @@ field_of() { in_ct journalctl --no-pager -u cluster-master.service --after-curso
         /^MESSAGE=/ {if ($0 ~ pat) hit = 1}
         /^$/ {if (hit) {print v; exit} v = ""; hit = 0}'; }
 prio_of() { field_of "$1" PRIORITY; }
+# journald takes the workers' stream lines in its own time: await them (a slow machine), then check them.
+worker_lines_in_journal() { local s; for s in out warn err; do [ -n "$(prio_of "$1-$s pid=[0-9]")" ] || return 1; done; }
+await 30 worker_lines_in_journal e2e || true
 # Default: workers inherit the journal stream, so their own <N> prefixes are honoured.
 [ "$(prio_of 'e2e-out pid=[0-9]')" = 6 ] && ok "worker stdout in journal at priority 6 (info)" || bad "worker stdout priority: '$(prio_of 'e2e-out pid=[0-9]')'"
 [ "$(prio_of 'e2e-warn pid=[0-9]')" = 4 ] && ok "worker's own <4> prefix gives priority 4 (warning)" || bad "worker <4> line priority: '$(prio_of 'e2e-warn pid=[0-9]')'"
@@ -126,7 +128,7 @@ in_ct test -e /run/cluster-master && bad "/run/cluster-master still exists" || o
 # --- silent=true: the master captures worker output and logs it itself, stderr as WARN --------
 write_conf e2esilent "silent=true"
 if in_ct timeout 120 systemctl start cluster-master.service; then
-    sleep 1
+    await 30 '[ "$(in_ct journalctl --no-pager -o cat -u cluster-master CM_CHILD_ID=2 | grep -c e2esilent-)" -ge 2 ]' || true
     [ "$(prio_of 'e2esilent-out pid=[0-9]')" = 6 ] && ok "silent: worker stdout logged at priority 6" || bad "silent: stdout priority '$(prio_of 'e2esilent-out pid=[0-9]')'"
     [ "$(prio_of 'e2esilent-err pid=[0-9]')" = 4 ] && ok "silent: worker stderr logged at priority 4" || bad "silent: stderr priority '$(prio_of 'e2esilent-err pid=[0-9]')'"
     # Captured lines carry the worker's slot as a journal field (the MDC entry CM_CHILD_ID). Only this

@@ -82,7 +82,29 @@ public final class Master {
         out = new ArrayList<>();
         route(event);
         reconcile();
-        return out;
+        return promotionsFirst(out);
+    }
+
+    /**
+     * A promotion only tells a held spare to accept, and the slot's connections wait for nothing else: it goes
+     * before the event's other actions (the dead worker's group kill may cost a library's first load).
+     */
+    private static List<Action> promotionsFirst(List<Action> actions) {
+        List<Action> ordered = new ArrayList<>(actions.size());
+        for (Action a : actions) {
+            if (a instanceof Action.Promote) {
+                ordered.add(a);
+            }
+        }
+        if (ordered.isEmpty()) {
+            return actions;
+        }
+        for (Action a : actions) {
+            if (!(a instanceof Action.Promote)) {
+                ordered.add(a);
+            }
+        }
+        return ordered;
     }
 
     /** One handler per event; a Tick has none: reconciling is all it asks for. */
@@ -669,15 +691,19 @@ public final class Master {
         announceStatus();
     }
 
-    /** One live worker per slot 1..desired (once its backoff allows), none above. */
+    /**
+     * One live worker per slot 1..desired, none above. A warm spare fills an empty slot at once, even within the
+     * slot's crash backoff: the backoff throttles starting processes, and a warm spare is already started (the
+     * next spare's start waits for it instead, see {@link #promote}).
+     */
     private void reconcileSlots() {
         Set<Integer> filled = filledSlots();
         for (int slot = 1; slot <= desired; slot++) {
-            if (!filled.contains(slot) && now >= history(slot).nextSpawnAt) {
+            if (!filled.contains(slot)) {
                 Worker spare = warmSpare();
                 if (spare != null) {
                     promote(spare, slot);
-                } else {
+                } else if (now >= history(slot).nextSpawnAt) {
                     spawn(slot);
                 }
             }
@@ -704,9 +730,13 @@ public final class Master {
         }
     }
 
-    /** The spare takes the slot and the slot's next restart count; it is serving from now on. */
+    /**
+     * The spare takes the slot and the slot's next restart count; it is serving from now on. The next spare starts
+     * no sooner than the slot's backoff allows: a crash loop still starts processes no faster than backoff.*.
+     */
     private void promote(Worker spare, int slot) {
         SlotHistory h = history(slot);
+        history(0).nextSpawnAt = Math.max(history(0).nextSpawnAt, h.nextSpawnAt);
         spare.spare = false;
         spare.slot = slot;
         spare.restarts = h.started++;

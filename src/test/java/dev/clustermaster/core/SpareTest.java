@@ -56,6 +56,49 @@ class SpareTest {
     }
 
     @Test
+    void thePromotionGoesBeforeTheDeadWorkersGroupKill() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long dead = h.workerInSlot(1);
+        List<Action> died = h.exit(dead, 1);
+        int promote = indexOf(died, a -> a instanceof Action.Promote p && p.workerId() == spare);
+        int kill = indexOf(died, a -> a instanceof Action.SignalGroup g && g.workerId() == dead && g.signal() == Signal.KILL);
+        assertTrue(promote >= 0 && kill >= 0, "a promotion and the dead worker's group kill: " + died);
+        assertTrue(promote < kill, "the slot's connections wait only for the promotion, not for the cleanup: " + died);
+        int spawn = indexOf(died, a -> a instanceof Action.Spawn);
+        assertTrue(kill < spawn, "the group kill still precedes any new process (whose pid could be the dead one's): " + died);
+    }
+
+    @Test
+    void aSecondCrashWithinTheBackoffIsServedByAWarmSpareAtOnceAndTheNextSpareWaits() {
+        Harness h = new Harness(NOTIFY, 2);
+        long first = warm(h);
+        h.exit(h.workerInSlot(2), 1);
+        long second = h.holdSpares().get(0);
+        h.now += 100;  // the promoted spare dies soon: the slot's second failure in a row, backoff 500 ms
+
+        List<Action> again = h.exit(first, 1);
+        List<Action.Promote> promoted = of(again, Action.Promote.class);
+        assertEquals(1, promoted.size(), "the warm spare serves the slot at once, backoff or not: " + again);
+        assertEquals(second, promoted.get(0).workerId());
+        assertEquals(2, promoted.get(0).slot());
+        assertTrue(of(again, Action.Spawn.class).isEmpty(), "but the next spare's start waits for the slot's backoff: " + again);
+        assertEquals(2, h.snapshot().readyCount());
+        assertTrue(of(h.tick(499), Action.Spawn.class).isEmpty(), "not before the backoff ends");
+        assertEquals(List.of(0), of(h.tick(1), Action.Spawn.class).stream().map(Action.Spawn::slot).toList(),
+                "a new spare once it ends");
+    }
+
+    private static int indexOf(List<Action> actions, java.util.function.Predicate<Action> p) {
+        for (int i = 0; i < actions.size(); i++) {
+            if (p.test(actions.get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void aStoppingSpareIsNotShownAsStarting() {
         Harness h = new Harness(NOTIFY, 2);
         long held = warm(h);
