@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  *
  * @param mainClass the class whose main the worker runs
  * @param classpath the worker JVM's -cp entries: the user's first, then the bootstrap
+ * @param warning one line for the master to log at start when the bootstrap fell back to the master's jar
  */
-public record JavaLaunch(String mainClass, List<String> classpath) {
+public record JavaLaunch(String mainClass, List<String> classpath, Optional<String> warning) {
 
     /** The worker bootstrap: it connects to the master, then runs the user's main. */
     public static final String WORKER_MAIN = "dev.clustermaster.worker.WorkerMain";
@@ -47,6 +48,11 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
      * @param masterClasspath the master's own class path, used when neither a jar nor a class path is given
      */
     static JavaLaunch resolve(String mainClass, String userClasspath, String jar, String masterClasspath) {
+        return resolve(mainClass, userClasspath, jar, masterClasspath, codeSource(WORKER_MAIN));
+    }
+
+    /** @param home where the master's WorkerMain was loaded from */
+    static JavaLaunch resolve(String mainClass, String userClasspath, String jar, String masterClasspath, Optional<Path> home) {
         List<String> user = new ArrayList<>();
         String main = mainClass;
         if (jar != null) {
@@ -73,8 +79,26 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
         }
         requireClass(main, user, jar != null ? "--jar/--main" : userClasspath != null ? "--main/--classpath" : "--main");
         LinkedHashSet<String> all = new LinkedHashSet<>(user);
-        all.addAll(bootstrap(masterClasspath));
-        return new JavaLaunch(main, new ArrayList<>(all));
+        all.addAll(bootstrap(home, masterClasspath));
+        return new JavaLaunch(main, new ArrayList<>(all), fallbackWarning(home, user));
+    }
+
+    /**
+     * The line that makes the fallback to the master's jar visible (it once crash-looped a logback 1.2 app with
+     * AbstractMethodError): none when the worker jar is there or the user's class path already is the master's.
+     */
+    private static Optional<String> fallbackWarning(Optional<Path> home, List<String> user) {
+        if (home.isEmpty() || !Files.isRegularFile(home.get())) {
+            return Optional.empty();
+        }
+        Path master = home.get();
+        Path thin = workerJarBeside(master);
+        if (Files.isRegularFile(thin) || user.stream().anyMatch(e -> Path.of(e).toAbsolutePath().normalize().equals(master))) {
+            return Optional.empty();
+        }
+        return Optional.of(thin.getFileName() + " not found beside " + master + ": Java workers get the master's jar on "
+                + "their class path (its logback, slf4j and jnr may clash with the app's); install the worker jar as " + thin
+                + " (the packages ship it; a build makes target/cluster-master-VERSION-worker.jar)");
     }
 
     /**
@@ -83,12 +107,9 @@ public record JavaLaunch(String mainClass, List<String> classpath) {
      * master's libraries (logback, slf4j, picocli, jnr) to clash with the app's own. Without one (a master jar
      * copied alone) the master's jar, as before; run from class directories (tests, an IDE) the directory that
      * holds WorkerMain; else the master's whole class path.
+     *
+     * @param home where the master's WorkerMain was loaded from
      */
-    static List<String> bootstrap(String masterClasspath) {
-        return bootstrap(codeSource(WORKER_MAIN), masterClasspath);
-    }
-
-    /** @param home where the master's WorkerMain was loaded from */
     static List<String> bootstrap(Optional<Path> home, String masterClasspath) {
         if (home.isPresent() && Files.isRegularFile(home.get())) {
             Path thin = workerJarBeside(home.get());

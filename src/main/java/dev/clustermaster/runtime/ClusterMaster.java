@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
@@ -92,6 +93,8 @@ public final class ClusterMaster implements ControlApi {
     private ControlSurfaces.Started surfaces;
     /** Set once a new master took over: this one then leaves socket files to it. */
     private volatile boolean handedOver;
+    /** The worker class path's fallback is the same for every spawn and reload: said once. */
+    private final AtomicBoolean classPathWarned = new AtomicBoolean();
 
     private ClusterMaster(Config config, List<InheritedSocket> sockets, SdNotify sdNotify, Map<String, String> env,
                           ConfigSource source) throws IOException {
@@ -134,6 +137,7 @@ public final class ClusterMaster implements ControlApi {
 
     private void begin() throws IOException {
         log.info("master {} starting {} workers: {}", pid, config.size(), String.join(" ", config.workerArgv()));
+        warnOfClassPath(config);
         // signals first: the loop spawns at once and a worker's exit is only seen through SIGCHLD
         List<String> failed = config.signals()
                 ? SignalTrap.install(SIGNALS, name -> loop.submit(() -> onSignal(name)))
@@ -205,6 +209,12 @@ public final class ClusterMaster implements ControlApi {
         return reload(next);
     }
 
+    private void warnOfClassPath(Config c) {
+        if (c.javaWorker() && c.javaLaunch().warning().isPresent() && classPathWarned.compareAndSet(false, true)) {
+            log.warn(c.javaLaunch().warning().get());
+        }
+    }
+
     /**
      * Applies a new configuration: new workers run its command, env, size and timing, through a rolling restart of
      * every slot. Completes when the restart is done; fails when it failed (then workers start from the previous
@@ -228,6 +238,7 @@ public final class ClusterMaster implements ControlApi {
             log.info("reload: keeping the size set at runtime ({}); the config's size={} is unchanged",
                     supervisor.snapshot().desiredSize(), next.size());
         }
+        warnOfClassPath(next);
         current = next;
         return command(new Event.Reload(next.policy(), size), () -> launcher.use(next))
                 .thenApply(msg -> "reloaded: " + msg + note)

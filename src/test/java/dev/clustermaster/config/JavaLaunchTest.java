@@ -61,6 +61,25 @@ class JavaLaunchTest {
     }
 
     @Test
+    void aMasterJarWithoutItsWorkerJarBesideGivesAWarningNamingTheFileAndTheFix() throws Exception {
+        Path master = AppJars.build(dir.resolve("opt/cluster-master.jar"), null, null, PlainHttpApp.class);
+        Path app = AppJars.build(dir.resolve("app.jar"), null, null, PlainHttpApp.class);
+        String main = PlainHttpApp.class.getName();
+        JavaLaunch alone = JavaLaunch.resolve(main, app.toString(), null, master.toString(), Optional.of(master));
+        assertEquals(List.of(app.toString(), master.toString()), alone.classpath());
+        Path missing = dir.resolve("opt/cluster-master-worker.jar");
+        assertEquals(Optional.of("cluster-master-worker.jar not found beside " + master + ": Java workers get the master's "
+                + "jar on their class path (its logback, slf4j and jnr may clash with the app's); install the worker jar as "
+                + missing + " (the packages ship it; a build makes target/cluster-master-VERSION-worker.jar)"), alone.warning());
+        assertEquals(Optional.empty(), JavaLaunch.resolve(main, null, null, master.toString(), Optional.of(master)).warning(),
+                "a main class from the master's own class path: the fallback adds nothing");
+        Files.writeString(missing, "");
+        assertEquals(Optional.empty(), JavaLaunch.resolve(main, app.toString(), null, master.toString(), Optional.of(master)).warning());
+        assertEquals(Optional.empty(), load(Map.of("main", main, "classpath", app.toString())).javaLaunch().warning(),
+                "class directories (tests, an IDE)");
+    }
+
+    @Test
     void theWorkerJarIsNamedAfterTheMastersJar() {
         Path d = Path.of("/usr/share/cluster-master");
         assertEquals(d.resolve("cluster-master-worker.jar"), JavaLaunch.workerJarBeside(d.resolve("cluster-master.jar")));

@@ -33,6 +33,16 @@ public final class MasterProcess implements AutoCloseable {
         return start(dir, env, List.of(), false, command(args));
     }
 
+    /** Runs {@code java -jar masterJar run <args>}: a master jar installed somewhere else than target/. */
+    public static MasterProcess startJar(Path dir, Path masterJar, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(JVM_FLAGS);
+        cmd.addAll(List.of("-jar", masterJar.toString(), "run"));
+        cmd.addAll(List.of(args));
+        return start(dir, List.of(), List.of(), false, cmd);
+    }
+
     /** Runs the packaged launcher script packaging/cluster-master with the built jar and this JDK. */
     public static MasterProcess startWithLauncher(Path dir, List<String> env, String... args) throws IOException {
         String jar = System.getProperty("cm.jar");

@@ -1,5 +1,7 @@
 package dev.clustermaster.it;
 
+import dev.clustermaster.apps.AppJars;
+import dev.clustermaster.apps.PlainHttpApp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -133,6 +135,34 @@ class WorkerClassPathIT {
             assertTrue(cp.find(), out);
             assertEquals(jar + File.pathSeparator + System.getProperty("cm.workerJar"), cp.group(1),
                     "the app's jar, then the thin worker jar");
+            assertFalse(out.contains(" not found beside "), "the worker jar is beside target/'s master jar:\n" + out);
+        }
+    }
+
+    @Test
+    void aMasterJarWithoutItsWorkerJarBesideSaysSoOnceAtStartNamingTheFileAndTheFix() throws Exception {
+        Path alone = Files.copy(Path.of(System.getProperty("cm.jar")),
+                Files.createDirectories(dir.resolve("opt")).resolve("cluster-master.jar"));
+        Path jar = AppJars.build(dir.resolve("app.jar"), PlainHttpApp.class.getName(), null, PlainHttpApp.class);
+        int port = Http.freePort();
+        try (MasterProcess m = MasterProcess.startJar(dir, alone, "--jar", jar.toString(), "--size", "2",
+                "--ready", "grace", "--listen", "tcp://127.0.0.1:" + port, "--repl", "false",
+                "--runtime-dir", dir.resolve("run").toString())) {
+            Wait.until("both workers serve, or one dies", T, () -> m.output().contains(" died: ")
+                    || m.output().split("PlainHttpApp started in ", -1).length - 1 == 2);
+            Wait.value("an answer", T, () -> Http.tryGet(port, "/"), b -> b != null);
+            dev.clustermaster.os.ProcessGroups.signalProcess(m.pid(), 1); // SIGHUP: a reload, two more spawns
+            m.waitForOutput("rolling restart done", T);
+            String out = m.output();
+            assertFalse(out.contains(" died: "), out);
+            String warning = "cluster-master-worker.jar not found beside " + alone + ": Java workers get the master's "
+                    + "jar on their class path (its logback, slf4j and jnr may clash with the app's); install the worker jar as "
+                    + alone.resolveSibling("cluster-master-worker.jar");
+            assertEquals(1, out.split(Pattern.quote(warning), -1).length - 1, "one warning for four spawns and a reload:\n" + out);
+            assertTrue(out.lines().anyMatch(l -> l.contains(warning) && l.contains("WARN")), "at level WARN:\n" + out);
+            Matcher cp = Pattern.compile(" -cp (\\S+) dev\\.clustermaster\\.worker\\.WorkerMain ").matcher(out);
+            assertTrue(cp.find(), out);
+            assertEquals(jar + File.pathSeparator + alone, cp.group(1), "the fallback it warns of");
         }
     }
 
