@@ -73,7 +73,8 @@ class SpareIT {
         String answer = Wait.value("an answer from the spare (pid " + spare + ")", T, () -> Http.tryGet(port, "/"),
                 b -> b != null && b.startsWith("pid " + spare + " "));
         assertTrue(answer.contains("worker " + victimSlot + " "), "the spare took slot " + victimSlot + ": " + answer);
-        assertTrue(master.output().contains("spare (pid " + spare + ") promoted"), master.output());
+        // the promoted spare may answer before the loop has logged its promotion
+        master.waitForOutput("spare (pid " + spare + ") promoted", T);
         warmSpares(2);  // and a new spare warms up
     }
 
