@@ -127,7 +127,8 @@ final class AppCdsArchive {
             String key = HexFormat.of().formatHex(sha256(String.join("\n", keyParts).getBytes(StandardCharsets.UTF_8)), 0, 10);
             return Optional.of(new AppCdsArchive(directory(config, env), key));
         } catch (IOException | RuntimeException e) {
-            log.warn("AppCDS: cannot use the archive directory ({}); workers start without an app archive", e.getMessage());
+            log.warn("AppCDS: cannot use the archive directory ({}); workers start without an app archive "
+                    + "(java.cds=DIR picks another directory, java.cds=off turns this off)", e.getMessage());
             return Optional.empty();
         }
     }

@@ -39,8 +39,11 @@ final class SafeDirectory {
      */
     static void check(Path real, int ownUid) throws IOException {
         Stat own = lstat(real);
-        if (!own.directory() || own.uid() != ownUid) {
-            throw new IOException(real + " is not a directory owned by this master's user (uid " + ownUid + ")");
+        if (!own.directory()) {
+            throw new IOException(real + " is not a directory: remove it");
+        }
+        if (own.uid() != ownUid) {
+            throw new IOException(real + " is owned by uid " + own.uid() + ", not by this master's user: chown " + ownUid + " " + real);
         }
         if ((own.mode() & 077) != 0) {
             throw new IOException(real + " is open to other users (mode " + Integer.toOctalString(own.mode())
@@ -49,11 +52,12 @@ final class SafeDirectory {
         for (Path p = real.getParent(); p != null; p = p.getParent()) {
             Stat s = lstat(p);
             if (s.uid() != 0 && s.uid() != ownUid) {
-                throw new IOException(p + " is owned by uid " + s.uid() + ": another user could replace what is in it");
+                throw new IOException(p + " is owned by uid " + s.uid() + ": another user could replace what is in it; chown root "
+                        + p);
             }
             if (s.othersMayWrite() && (s.mode() & STICKY) == 0) {
                 throw new IOException(p + " is writable by other users (mode " + Integer.toOctalString(s.mode())
-                        + ") without the sticky bit");
+                        + ") without the sticky bit: chmod go-w " + p);
             }
         }
     }

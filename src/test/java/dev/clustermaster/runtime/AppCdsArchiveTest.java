@@ -5,9 +5,11 @@ import dev.clustermaster.apps.PlainHttpApp;
 import dev.clustermaster.config.Config;
 import dev.clustermaster.config.ConfigException;
 import dev.clustermaster.config.JavaCdsSetting;
+import dev.clustermaster.os.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -177,12 +179,29 @@ class AppCdsArchiveTest {
     }
 
     @Test
+    void aDynamicUserCacheIsUsedThroughSystemdsPrivateLink() throws Exception {
+        // DynamicUser=yes: systemd makes /var/cache/private/APP (private/ owner-only) and links /var/cache/APP -> private/APP
+        Path jar = AppJars.build(dir.resolve("app.jar"), null, null, PlainHttpApp.class);
+        Path real = Files.createDirectories(dir.resolve("var-cache/private/app"));
+        Files.setPosixFilePermissions(real.getParent(), PosixFilePermissions.fromString("rwx------"));
+        Path link = Files.createSymbolicLink(dir.resolve("var-cache/app"), Path.of("private/app"));
+        String option = archive(config(jar, JavaCdsSetting.DEFAULT), Map.of("CACHE_DIRECTORY", link.toString()))
+                .orElseThrow().jvmArgs(1).get(0);
+        assertEquals(real.toRealPath().resolve("cds"), Path.of(option.substring(option.indexOf('=') + 1)).getParent(),
+                "the JVM gets the real path below private/");
+    }
+
+    @Test
     void aDirectoryOtherUsersCouldChangeIsRefused() throws Exception {
         Path jar = AppJars.build(dir.resolve("app.jar"), null, null, PlainHttpApp.class);
         Path shared = Files.createDirectories(dir.resolve("shared"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
         Config config = config(jar, JavaCdsSetting.parse(shared.resolve("app/cds").toString()));
         assertTrue(archive(config, env()).isEmpty(), "a world-writable parent without the sticky bit");
+        Path cds = Files.createDirectories(shared.resolve("app/cds"));
+        String why = assertThrows(IOException.class, () -> SafeDirectory.check(cds.toRealPath(), Users.ownUid())).getMessage();
+        assertTrue(why.contains(shared.toRealPath() + " is writable by other users") && why.endsWith("chmod go-w "
+                + shared.toRealPath()), "names the problem and the fix: " + why);
         Files.setAttribute(shared, "unix:mode", 01777);
         assertTrue(archive(config, env()).isPresent(), "sticky, as /tmp");
         Path linked = Files.createSymbolicLink(dir.resolve("linked"), shared.resolve("app/cds"));
