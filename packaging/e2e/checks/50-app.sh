@@ -2,9 +2,11 @@
 # unmodified Java HTTP server jar, (b) a Python worker; start, serve, reload under load, edit + reload, journal
 # fields, socat and ctl by name, repl.group access, a bad config not restarted, stop leaves nothing.
 APPS_SRC=$E2E_DIR/apps
+# the Java app is the ITs' PlainHttpApp (one JDK-only source file), packed as hello.jar
+JAVA_APP_SRC=$E2E_DIR/../../src/test/java/dev/clustermaster/apps/PlainHttpApp.java
 mkdir -p "$WORK/hello/classes"
-javac -d "$WORK/hello/classes" "$APPS_SRC/HelloApp.java" && jar --create --file "$E2E_FILES/hello.jar" --main-class HelloApp \
-    -C "$WORK/hello/classes" . || die "cannot build the e2e Java app"
+javac -d "$WORK/hello/classes" "$JAVA_APP_SRC" && jar --create --file "$E2E_FILES/hello.jar" \
+    --main-class dev.clustermaster.apps.PlainHttpApp -C "$WORK/hello/classes" . || die "cannot build the e2e Java app"
 cp "$APPS_SRC/worker.py" "$E2E_FILES/worker.py"
 in_ct sh -c 'mkdir -p /opt/hello /opt/pyapp && cp /root/files/hello.jar /opt/hello/ && cp /root/files/worker.py /opt/pyapp/ && chmod -R a+rX /opt/hello /opt/pyapp'
 
@@ -51,7 +53,7 @@ reload_under_load() {
 
 # --- (a) the unmodified Java jar, as user app --------------------------------------------------------
 out=$(in_ct cluster-master service create app --jar /opt/hello/hello.jar --user app --size 2 \
-    --listen tcp://127.0.0.1:8081 --ready 'log:HelloApp started' --stop-timeout 15s --repl-group appctl \
+    --listen tcp://127.0.0.1:8081 --ready 'log:PlainHttpApp started' --stop-timeout 15s --repl-group appctl \
     --jvm-arg=-XX:TieredStopAtLevel=1 --jvm-arg=-XX:+UseSerialGC --jvm-arg=-Xmx64m 2>&1) \
     && ok "service create app --jar hello.jar --user app: $(echo "$out" | head -n 1)" || bad "service create app: $out"
 in_ct stat -c '%U:%G %a' /etc/cluster-master/app.conf | grep -qx 'root:app 640' && ok "app.conf is root:app 0640" \
@@ -63,7 +65,7 @@ else
     bad "app did not start: $(in_ct systemctl status app --no-pager 2>&1 | tail -n 15)"
 fi
 body=$(in_ct curl -sS --max-time 20 http://127.0.0.1:8081/ 2>&1 || true)
-[[ $body == "pid "*" worker "*" greeting -" ]] && ok "the jar serves on the shared socket: '$body'" || bad "GET :8081: '$body'"
+[[ $body == "pid "*" worker "*" greeting - restart 0" ]] && ok "the jar serves on the shared socket: '$body'" || bad "GET :8081: '$body'"
 # the worker's class path: the app's jar, then the packaged thin worker jar (none of the master's libraries)
 wcp=$(in_ct sh -c 'ps -ww -o args= --ppid "$(systemctl show -p MainPID --value app)"' | grep -o -- ' -cp [^ ]* dev.clustermaster.worker.WorkerMain' | head -n 1)
 [ "$wcp" = " -cp /opt/hello/hello.jar:/usr/share/cluster-master/cluster-master-worker.jar dev.clustermaster.worker.WorkerMain" ] \
@@ -115,7 +117,7 @@ line=$(journal_since -u app | grep 'reload failed' | head -n 1)
 in_ct sed -i '/^surge=lots$/d' /etc/cluster-master/app.conf
 
 # journal: worker lines carry CM_CHILD_ID (ready=log captures the output)
-w=$(in_ct journalctl -u app CM_CHILD_ID=2 -o cat --no-pager | grep 'HelloApp started' | head -n 1)
+w=$(in_ct journalctl -u app CM_CHILD_ID=2 -o cat --no-pager | grep 'PlainHttpApp started' | head -n 1)
 [ -n "$w" ] && ok "journalctl -u app CM_CHILD_ID=2 shows worker 2's lines: $w" || bad "no CM_CHILD_ID=2 lines for app"
 
 # --- (b) the Python worker -------------------------------------------------------------------------

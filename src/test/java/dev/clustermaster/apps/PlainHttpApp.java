@@ -11,12 +11,18 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An application that knows nothing of cluster-master (JDK only, no worker API): an HTTP server on the socket
- * systemd-style supervisors pass at fd 0 ({@link System#inheritedChannel()}), else on 127.0.0.1:$PORT.
- * Each answer is "pid P worker N restart R" from the environment; it prints "PlainHttpApp started in N ms"
- * once it serves. {@code APP_STARTUP_DELAY_MS} imitates a slow start.
+ * systemd-style supervisors pass at fd 0 ({@link System#inheritedChannel()}), else on 127.0.0.1:$PORT. Each
+ * answer is "pid P worker N greeting G restart R" from the environment ($GREETING, "-" without); it prints
+ * "PlainHttpApp started in N ms" once it serves; on SIGTERM it stops accepting and finishes what it accepted (a
+ * shutdown hook). {@code APP_STARTUP_DELAY_MS} imitates a slow start.
+ *
+ * <p>The ITs pack it with {@link AppJars}; the nspawn e2e (packaging/e2e/checks/50-app.sh) compiles this one
+ * file with javac into its hello.jar: keep it a single file that needs nothing but the JDK.
  */
 public final class PlainHttpApp {
     private PlainHttpApp() {
@@ -24,8 +30,7 @@ public final class PlainHttpApp {
 
     public static void main(String[] args) throws Exception {
         long t0 = System.nanoTime();
-        long delay = Long.parseLong(System.getenv().getOrDefault("APP_STARTUP_DELAY_MS", "0"));
-        Thread.sleep(delay);
+        Thread.sleep(Long.parseLong(System.getenv().getOrDefault("APP_STARTUP_DELAY_MS", "0")));
         Channel inherited = System.inheritedChannel();
         ServerSocketChannel listener;
         if (inherited instanceof ServerSocketChannel s) {
@@ -35,12 +40,41 @@ public final class PlainHttpApp {
             listener.bind(new InetSocketAddress("127.0.0.1", Integer.parseInt(System.getenv("PORT"))), 512);
         }
         byte[] body = ("pid " + ProcessHandle.current().pid() + " worker " + System.getenv("CM_CHILD_ID")
+                + " greeting " + System.getenv().getOrDefault("GREETING", "-")
                 + " restart " + System.getenv("CM_RESTART") + "\n").getBytes(StandardCharsets.UTF_8);
         ExecutorService pool = Executors.newFixedThreadPool(8);
+        Thread acceptor = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // close, not interrupt: an interrupted accept() throws away a connection it has just taken (the JDK
+            // closes the channel and drops the new socket: a client's reset, seen in CI); an accept() woken by a
+            // close returns a connection it completed. Queued connections stay with the socket for other processes.
+            try {
+                listener.close();
+            } catch (IOException e) {
+                // closing our descriptor only
+            }
+            try {
+                acceptor.join(10_000); // it may hold a connection it just accepted: let it hand it over (or serve it)
+                pool.shutdown();
+                pool.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.println("PlainHttpApp drained");
+        }));
         System.out.println("PlainHttpApp started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         while (true) {
-            SocketChannel c = listener.accept();
-            pool.execute(() -> serve(c, body));
+            SocketChannel c;
+            try {
+                c = listener.accept();
+            } catch (IOException e) {
+                break; // closed by the shutdown hook
+            }
+            try {
+                pool.execute(() -> serve(c, body));
+            } catch (RejectedExecutionException e) {
+                serve(c, body);
+            }
         }
     }
 

@@ -51,7 +51,7 @@ class JavaAppIT {
                 "--classpath", jar.toString(), "--size", "1", "--ready", "grace", "--listen", "tcp://127.0.0.1:" + port,
                 "--repl", "false", "--runtime-dir", dir.resolve("run").toString())) {
             String body = Wait.value("an answer", T, () -> Http.tryGet(port, "/"), b -> b != null);
-            assertTrue(body.contains("worker 1 restart 0"), body);
+            assertTrue(body.matches("pid \\d+ worker 1 greeting - restart 0\n"), body);
         }
     }
 
