@@ -2,11 +2,8 @@
 # unmodified Java HTTP server jar, (b) a Python worker; start, serve, reload under load, edit + reload, journal
 # fields, socat and ctl by name, repl.group access, a bad config not restarted, stop leaves nothing.
 APPS_SRC=$E2E_DIR/apps
-# the Java app is the ITs' PlainHttpApp (one JDK-only source file), packed as hello.jar
-JAVA_APP_SRC=$E2E_DIR/../../src/test/java/dev/clustermaster/apps/PlainHttpApp.java
-mkdir -p "$WORK/hello/classes"
-javac -d "$WORK/hello/classes" "$JAVA_APP_SRC" && jar --create --file "$E2E_FILES/hello.jar" \
-    --main-class dev.clustermaster.apps.PlainHttpApp -C "$WORK/hello/classes" . || die "cannot build the e2e Java app"
+# shellcheck source=packaging/e2e/java-app.sh
+. "$E2E_DIR/java-app.sh"
 cp "$APPS_SRC/worker.py" "$E2E_FILES/worker.py"
 in_ct sh -c 'mkdir -p /opt/hello /opt/pyapp && cp /root/files/hello.jar /opt/hello/ && cp /root/files/worker.py /opt/pyapp/ && chmod -R a+rX /opt/hello /opt/pyapp'
 
@@ -53,7 +50,7 @@ reload_under_load() {
 
 # --- (a) the unmodified Java jar, as user app --------------------------------------------------------
 out=$(in_ct cluster-master service create app --jar /opt/hello/hello.jar --user app --size 2 \
-    --listen tcp://127.0.0.1:8081 --ready 'log:PlainHttpApp started' --stop-timeout 15s --repl-group appctl \
+    --listen tcp://127.0.0.1:8081 --ready "$HELLO_READY" --stop-timeout 15s --repl-group appctl \
     --jvm-arg=-XX:TieredStopAtLevel=1 --jvm-arg=-XX:+UseSerialGC --jvm-arg=-Xmx64m 2>&1) \
     && ok "service create app --jar hello.jar --user app: $(echo "$out" | head -n 1)" || bad "service create app: $out"
 in_ct stat -c '%U:%G %a' /etc/cluster-master/app.conf | grep -qx 'root:app 640' && ok "app.conf is root:app 0640" \

@@ -7,16 +7,13 @@ ZD_PORT=8083
 ZD_SECONDS=60   # each load client stops after this at the latest
 # shellcheck source=packaging/e2e/load-lib.sh
 . "$E2E_DIR/load-lib.sh"
-if [ ! -s "$E2E_FILES/hello.jar" ]; then   # 50-app builds it; this check may run without it
-    mkdir -p "$WORK/hello/classes"
-    javac -d "$WORK/hello/classes" "$E2E_DIR/apps/HelloApp.java" && jar --create --file "$E2E_FILES/hello.jar" \
-        --main-class HelloApp -C "$WORK/hello/classes" . || die "cannot build the e2e Java app"
-fi
+# shellcheck source=packaging/e2e/java-app.sh
+. "$E2E_DIR/java-app.sh"
 in_ct sh -c "mkdir -p /opt/$DU && cp /root/files/hello.jar /opt/$DU/ && chmod -R a+rX /opt/$DU"
 # 'service create' wants an existing user for User=; the drop-in replaces it with a dynamic one named after the
 # unit, in the conf's group (root:cluster-master 0640) so that it can read its settings
 out=$(in_ct cluster-master service create $DU --jar /opt/$DU/hello.jar --size 2 --listen tcp://127.0.0.1:$ZD_PORT \
-    --ready 'log:HelloApp started' --probation 1s --stop-timeout 15s \
+    --ready "$HELLO_READY" --probation 1s --stop-timeout 15s \
     --jvm-arg=-XX:TieredStopAtLevel=1 --jvm-arg=-XX:+UseSerialGC --jvm-arg=-Xmx64m 2>&1) || bad "service create $DU: $out"
 in_ct sh -c "mkdir -p /etc/systemd/system/$DU.service.d && printf '%s\n' '[Service]' DynamicUser=yes User= Group= \
     SupplementaryGroups=cluster-master >/etc/systemd/system/$DU.service.d/dynamic-user.conf && systemctl daemon-reload"
@@ -37,7 +34,7 @@ else
     bad "dynamic user: master uid '$du_uid', /var/cache/$DU -> '$link', /var/cache/private '$private'"
 fi
 body=$(in_ct curl -sS --max-time 20 http://127.0.0.1:$ZD_PORT/ 2>&1 || true)
-[[ $body == "pid "*" worker "*" greeting -" ]] && ok "$DU serves on the shared socket: '$body'" || bad "GET :$ZD_PORT: '$body'"
+[[ $body == "pid "*" worker "*" greeting - restart "* ]] && ok "$DU serves on the shared socket: '$body'" || bad "GET :$ZD_PORT: '$body'"
 
 # AppCDS: the first reload's stop of the worker started with -XX:ArchiveClassesAtExit writes the archive, the
 # workers the second reload starts map it (the second one under load)
