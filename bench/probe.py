@@ -30,6 +30,7 @@ else:
 t0 = time.monotonic()
 if mode == "kill":
     os.kill(int(sys.argv[3]), signal.SIGKILL)
+    print("killed at monotonic %.6f" % t0, file=sys.stderr, flush=True)  # for callers that time other signs
 failures = probes = 0
 fresh = set()
 while time.monotonic() - t0 < timeout:

@@ -7,7 +7,10 @@ Starts a master (packaging/cluster-master, the jar in $JAR or target/) with SIZE
 (`--ready notify --spare SPARE`), waits until SIZE pids answer GET / (and, with a spare, until one is warm), then
 KILLS times: `bench/probe.py kill PORT VICTIM PIDS` (SIGKILL to a serving worker, then a new connection about
 every millisecond until a pid that was not serving answers), each kill a different slot so no crash backoff
-applies. Prints the probe's "ms failures probes" per kill and the median ms. Then one rolling restart (SIGHUP,
+applies. Prints the probe's "ms failures probes" per kill and the median ms, and when the new worker said it
+accepts (the demo's "demo: serving on" line, printed once its accept loop waits on the socket, polled in the
+master's output): with several workers the probe's answer from the new pid also waits for it to win the accept
+race against the warm workers, which serve every probe meanwhile. Then one rolling restart (SIGHUP,
 `--probation 0` so only start-ups count): ms from the master's "rolling restart of" line to its "rolling restart
 done" line."""
 import os
@@ -19,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +69,25 @@ def warm_spares(log):
         return len(re.findall(r"spare worker \(pid \d+\) warm", f.read()))
 
 
+class AcceptingWatch(threading.Thread):
+    """Notes the monotonic time the master's output first shows a demo worker, not in `before`, serving."""
+
+    def __init__(self, log, before):
+        super().__init__(daemon=True)
+        self.log, self.before, self.at, self.offset = log, before, None, os.path.getsize(log)
+
+    def run(self):
+        deadline, text = time.monotonic() + 30, ""
+        with open(self.log) as f:
+            f.seek(self.offset)
+            while self.at is None and time.monotonic() < deadline:
+                text += f.read()
+                for m in re.finditer(r"demo: serving on .* as pid (\d+) worker", text):
+                    if int(m.group(1)) not in self.before:
+                        self.at = time.monotonic()
+                time.sleep(0.0005)
+
+
 def await_(cond, seconds, what):
     deadline = time.monotonic() + seconds
     while not cond():
@@ -86,22 +109,34 @@ def main():
                                "--size", str(SIZE), "--spare", str(SPARE), "--probation", "0",
                                "--listen", "tcp://127.0.0.1:%d" % port,
                                "--repl", "false"], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    times = []
+    times, accepts = [], []
     try:
         for k in range(KILLS):
             slots = serving(port)
             if SPARE:
                 await_(lambda: warm_spares(log) >= k + 1, 120, "a warm spare")
             slot = k % SIZE + 1
-            out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "probe.py"), "kill", str(port),
-                                  str(slots[slot]), ",".join(str(p) for p in slots.values())],
-                                 capture_output=True, text=True).stdout.strip()
-            print("kill %d (slot %d, pid %d): %s" % (k + 1, slot, slots[slot], out), flush=True)
+            watch = AcceptingWatch(log, set(slots.values()))
+            watch.start()
+            probe = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "probe.py"), "kill", str(port),
+                                    str(slots[slot]), ",".join(str(p) for p in slots.values())],
+                                   capture_output=True, text=True)
+            out = probe.stdout.strip()
+            watch.join()
+            killed = float(re.search(r"killed at monotonic ([0-9.]+)", probe.stderr).group(1))
+            accepting = (watch.at - killed) * 1000 if watch.at else None
+            print("kill %d (slot %d, pid %d): %s; new worker accepting after %s ms"
+                  % (k + 1, slot, slots[slot], out, "%.0f" % accepting if accepting is not None else "?"), flush=True)
             if out.split()[0] != "timeout":
                 times.append(float(out.split()[0]))
+            if accepting is not None:
+                accepts.append(accepting)
             time.sleep(1)  # lets the master log and start the next spare before the next round waits for it
         if times:
             print("spare=%d median: %.0f ms (%s)" % (SPARE, statistics.median(times), ", ".join("%.0f" % t for t in times)))
+        if accepts:
+            print("spare=%d new worker accepting, median: %.0f ms (%s)"
+                  % (SPARE, statistics.median(accepts), ", ".join("%.0f" % t for t in accepts)))
         serving(port)
         if SPARE:
             await_(lambda: warm_spares(log) >= KILLS + 1, 120, "a warm spare")

@@ -24,6 +24,11 @@ public final class Master {
 
     /** A hung worker gets its stop signal this long after the thread-dump signal, so the dump is complete. */
     static final long DUMP_MILLIS = 1_000;
+    /**
+     * How long the next spare's start waits for a promoted spare to say READY=1 (it accepts): a JVM starting beside
+     * it takes a CPU from the slot's first connections. An app that never says READY after its hold waits this.
+     */
+    static final long PROMOTION_SETTLE_MILLIS = 1_000;
     /** The request id of what the master does on its own (a signal): nobody waits for a reply. */
     private static final long NO_REQUEST = 0;
 
@@ -211,7 +216,9 @@ public final class Master {
 
     private void onReady(Event.Ready e) {
         Worker w = workers.get(e.workerId());
-        if (w != null && w.spare && w.live()) {
+        if (w != null && w.promotedAt >= 0) {
+            w.promotedAt = -1;  // the promoted spare accepts: the next spare may start (reconcileSpares)
+        } else if (w != null && w.spare && w.live()) {
             disableSpares(w, "it sent READY=1 before it was promoted, so it accepts without waiting in "
                     + "ClusterWorker.inheritedListener()");
         } else if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
@@ -723,11 +730,23 @@ public final class Master {
                 stop(w);
             }
         }
-        while (live < spares() && now >= history(0).nextSpawnAt) {
+        while (live < spares() && now >= nextSpareAt()) {
             Worker w = spawn(0);
             w.spare = true;
             live++;
         }
+    }
+
+    /** The spare's crash backoff, and no sooner than every promoted spare accepts (or had time to). */
+    private long nextSpareAt() {
+        SlotHistory spares = slots.get(0);
+        long at = spares == null ? 0 : spares.nextSpawnAt;
+        for (Worker w : workers.values()) {
+            if (w.promotedAt >= 0) {
+                at = Math.max(at, w.promotedAt + PROMOTION_SETTLE_MILLIS);
+            }
+        }
+        return at;
     }
 
     /**
@@ -738,6 +757,7 @@ public final class Master {
         SlotHistory h = history(slot);
         history(0).nextSpawnAt = Math.max(history(0).nextSpawnAt, h.nextSpawnAt);
         spare.spare = false;
+        spare.promotedAt = now;
         spare.slot = slot;
         spare.restarts = h.started++;
         spare.readyAt = now;
@@ -948,8 +968,7 @@ public final class Master {
             Set<Integer> filled = filledSlots();
             long liveSpares = workers.values().stream().filter(w -> w.spare && w.live()).count();
             if (liveSpares < spares()) {
-                SlotHistory h = slots.get(0);
-                next = Math.min(next, h == null ? 0 : h.nextSpawnAt);
+                next = Math.min(next, nextSpareAt());
             }
             for (int slot = 1; slot <= desired; slot++) {
                 if (!filled.contains(slot)) {

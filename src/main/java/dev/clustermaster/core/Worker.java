@@ -8,6 +8,8 @@ final class Worker {
     int restarts;
     /** Started as a warm spare; false once promoted. */
     boolean spare;
+    /** A promoted spare that has not yet said READY=1 (it accepts) since its promotion: when promoted; -1: none. */
+    long promotedAt = -1;
     final long spawnRequestedAt;
     int pid;
     WorkerState state = WorkerState.SPAWNING;
