@@ -148,6 +148,7 @@ public final class Master {
         }
         w.pid = e.pid();
         w.startedAt = now;
+        w.inSlotSince = now;
         long maxAge = policy.recycling().maxAgeMillis();
         if (maxAge > 0) {
             w.maxAgeAt = now + maxAge + jitter(w.id, maxAge / 10);
@@ -524,7 +525,7 @@ public final class Master {
 
     private void recordFailure(Worker w, String reason, boolean wasServing) {
         SlotHistory h = history(w.slot);
-        boolean healthyRun = wasServing && now - w.startedAt >= policy.healthyUptimeMillis();
+        boolean healthyRun = wasServing && now - w.inSlotSince >= policy.healthyUptimeMillis();
         h.consecutiveFailures = healthyRun ? 1 : h.consecutiveFailures + 1;
         if (healthyRun) {
             h.recentFailures.clear();
@@ -537,30 +538,43 @@ public final class Master {
         long delay = Math.max(policy.backoff().delayMillis(h.consecutiveFailures), h.consecutiveFailures >= 2 ? 1 : 0);
         h.nextSpawnAt = now + delay;
         h.lastFailure = reason;
+        boolean givingUp = crashLooping();
+        // reconcileSlots promotes it at once, backoff or not: say so, not "next start in 500 ms"
+        boolean spareTakesIt = !givingUp && w.slot >= 1 && w.slot <= desired && warmSpare() != null
+                && workers.values().stream().noneMatch(x -> x != w && x.slot == w.slot && x.live() && !x.retiring);
         if (w.slot > desired) {
             log(Level.WARN, reason);
         } else if (h.failing()) {
-            log(Level.ERROR, reason + "; slot " + w.slot + " failed " + h.consecutiveFailures
-                    + " times in a row, next start in " + delay + " ms");
+            log(Level.ERROR, reason + "; slot " + w.slot + " failed " + h.consecutiveFailures + " times in a row"
+                    + (spareTakesIt ? "; a warm spare takes it now, the next spare starts in " + delay + " ms at the earliest"
+                    : ", next start in " + delay + " ms"));
         } else {
-            log(Level.WARN, reason + "; restarting it");
+            log(Level.WARN, reason + (spareTakesIt ? "; a warm spare takes its slot" : "; restarting it"));
         }
-        checkCrashLoop();
+        if (givingUp) {
+            giveUp();
+        }
     }
 
-    /** Every slot crash-looping and none serving: stop trying, so systemd's Restart=/StartLimit*=/OnFailure= act. */
-    private void checkCrashLoop() {
+    /** Every slot crash-looping and none serving: time to stop trying (see {@link #giveUp}). */
+    private boolean crashLooping() {
         Policy.CrashLoop c = policy.crashLoop();
         if (!c.enabled() || desired == 0 || quitting != Quitting.NO) {
-            return;
+            return false;
         }
         for (int slot = 1; slot <= desired; slot++) {
             SlotHistory h = history(slot);
             if (h.consecutiveFailures < c.failures() || h.recentFailures.size() < c.failures()
                     || now - h.recentFailures.peekFirst() > c.windowMillis() || primaryState(slot) == WorkerState.READY) {
-                return;
+                return false;
             }
         }
+        return true;
+    }
+
+    /** Stops trying, so systemd's Restart=/StartLimit*=/OnFailure= act. */
+    private void giveUp() {
+        Policy.CrashLoop c = policy.crashLoop();
         gaveUp = true;
         log(Level.ERROR, "crash loop: every slot (1.." + desired + ") failed " + c.failures() + " times in a row within "
                 + c.windowMillis() + " ms, last: " + history(desired).lastFailure + "; giving up, the master exits with code "
@@ -737,10 +751,17 @@ public final class Master {
         }
     }
 
-    /** The spare's crash backoff, and no sooner than every promoted spare accepts (or had time to). */
+    /**
+     * The spare's crash backoff and every slot's (a warm spare would take a crashed slot within its backoff, so a
+     * crash after a promotion holds the next spare too), and no sooner than every promoted spare accepts (or had time to).
+     */
     private long nextSpareAt() {
-        SlotHistory spares = slots.get(0);
-        long at = spares == null ? 0 : spares.nextSpawnAt;
+        long at = 0;
+        for (Map.Entry<Integer, SlotHistory> e : slots.entrySet()) {
+            if (e.getKey() <= desired) {
+                at = Math.max(at, e.getValue().nextSpawnAt);
+            }
+        }
         for (Worker w : workers.values()) {
             if (w.promotedAt >= 0) {
                 at = Math.max(at, w.promotedAt + PROMOTION_SETTLE_MILLIS);
@@ -751,13 +772,14 @@ public final class Master {
 
     /**
      * The spare takes the slot and the slot's next restart count; it is serving from now on. The next spare starts
-     * no sooner than the slot's backoff allows: a crash loop still starts processes no faster than backoff.*.
+     * no sooner than the slot's backoff allows ({@link #nextSpareAt}): a crash loop still starts processes no faster
+     * than backoff.*.
      */
     private void promote(Worker spare, int slot) {
         SlotHistory h = history(slot);
-        history(0).nextSpawnAt = Math.max(history(0).nextSpawnAt, h.nextSpawnAt);
         spare.spare = false;
         spare.promotedAt = now;
+        spare.inSlotSince = now;
         spare.slot = slot;
         spare.restarts = h.started++;
         spare.readyAt = now;

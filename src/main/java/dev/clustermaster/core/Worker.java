@@ -14,6 +14,8 @@ final class Worker {
     int pid;
     WorkerState state = WorkerState.SPAWNING;
     long startedAt;
+    /** Since its start, or a spare's promotion: a healthy run (healthy.uptime) counts from here, not from a hold. */
+    long inSlotSince;
     long readyAt;
     long stopDeadline;
     boolean killSent;

@@ -105,6 +105,74 @@ class SpareTest {
                 "a new spare once it ends");
     }
 
+    @Test
+    void aPromotedSpareThatDiesWithinItsSlotsBackoffHoldsTheNextSpareToTheNewBackoff() {
+        Harness h = new Harness(NOTIFY, 2);
+        long first = warm(h);
+        h.exit(h.workerInSlot(2), 1);
+        h.send(new Event.Ready(first));
+        long second = h.holdSpares().get(0);
+        h.now += 100;
+        h.exit(first, 1);                              // slot 2's second failure: backoff 500 ms, the spare takes it
+        h.send(new Event.Ready(second));
+        h.now += 100;
+
+        h.exit(second, 1);                             // its third, 100 ms later: backoff 1000 ms, no spare left
+        List<Action> within = h.tick(999);
+        assertTrue(of(within, Action.Spawn.class).isEmpty(), "no process starts within slot 2's new backoff, "
+                + "not even a spare that would be warm and promoted into slot 2 before that backoff ends: " + within);
+        assertEquals(List.of(2, 0), of(h.tick(1), Action.Spawn.class).stream().map(Action.Spawn::slot).toList());
+    }
+
+    @Test
+    void aSpareHeldLongerThanTheHealthyUptimeThatDiesRightAfterItsPromotionIsNoHealthyRun() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        h.tick(60_000);                                // held a minute, far beyond healthy.uptime (10 s)
+        h.exit(h.workerInSlot(2), 1);                  // served a minute: a healthy run, the spare takes slot 2
+        h.send(new Event.Ready(spare));
+        h.now += 5;
+
+        List<Action> died = h.exit(spare, 1);          // served its slot 5 ms
+        assertTrue(of(died, Action.Spawn.class).isEmpty(), "slot 2's second failure in a row: its backoff applies: " + died);
+        assertEquals(List.of(2), h.snapshot().failingSlots());
+        assertTrue(of(died, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
+                && l.message().contains("slot 2 failed 2 times in a row, next start in 500 ms")), died.toString());
+    }
+
+    @Test
+    void aCrashLogSaysWhenAWarmSpareTakesTheSlotAtOnce() {
+        Harness h = new Harness(NOTIFY, 2);
+        long first = warm(h);
+        List<Action> once = h.exit(h.workerInSlot(2), 1);
+        assertTrue(of(once, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.WARN
+                && l.message().endsWith("died: exit 1; a warm spare takes its slot")), once.toString());
+        h.send(new Event.Ready(first));
+        h.holdSpares();
+        h.now += 100;
+
+        List<Action> again = h.exit(first, 1);
+        assertTrue(of(again, Action.Log.class).stream().anyMatch(l -> l.level() == Action.Level.ERROR
+                && l.message().endsWith("slot 2 failed 2 times in a row; a warm spare takes it now, the next spare "
+                + "starts in 500 ms at the earliest")), "not 'next start in 500 ms' followed by an instant promotion: " + again);
+    }
+
+    @Test
+    void aWorkerPastItsReadyTimeoutGoesToAWarmSpareAndTheLogSaysSo() {
+        Harness h = new Harness(NOTIFY, 2);
+        warm(h);
+        h.exit(h.workerInSlot(2), 1);                  // the spare takes slot 2
+        h.exit(h.workerInSlot(1), 1);                  // no warm spare left: slot 1 starts a worker
+        long slow = h.workerInSlot(1);
+        h.tick(Master.PROMOTION_SETTLE_MILLIS);
+        long spare = h.holdSpares().get(0);
+
+        List<Action> late = h.tick(3_000 - Master.PROMOTION_SETTLE_MILLIS);  // slot 1's worker never said READY=1
+        assertEquals(List.of(spare), of(late, Action.Promote.class).stream().map(Action.Promote::workerId).toList(), late.toString());
+        assertTrue(of(late, Action.Log.class).stream().anyMatch(l -> l.message().startsWith("worker 1 (pid " + h.running.get(slow)
+                + ") not ready after 3000 ms; slot 1 failed 2 times in a row; a warm spare takes it now")), late.toString());
+    }
+
     private static int indexOf(List<Action> actions, java.util.function.Predicate<Action> p) {
         for (int i = 0; i < actions.size(); i++) {
             if (p.test(actions.get(i))) {
