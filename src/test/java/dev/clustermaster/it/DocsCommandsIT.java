@@ -290,6 +290,7 @@ class DocsCommandsIT {
         put(bench, "python3 bench/spare-kill.py 1 3", new ByScript("bench/spare-kill.py", "\"--spare\", str(SPARE)"));
         put(bench, "python3 bench/spare-kill.py 1 3 1", new ByScript("bench/spare-kill.py", "\"--size\", str(SIZE)"));
         put(bench, "python3 bench/spare-kill.py 0 1 1", new ByScript("bench/spare-kill.py", "\"--size\", str(SIZE)"));
+        put(bench, "python3 bench/rolling-restart.py --rounds 3", new ByScript("bench/rolling-restart.py", "CACHE_DIRECTORY=cache"));
         put(bench, "python3 bench/worker-classpath.py --rounds 7", new ByScript("bench/worker-classpath.py", "--java-cds\", \"off\""));
         put(bench, "python3 bench/java-worker-start.py --rounds 5 --restarts 3 --variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar' --variant 'pipes|target/cluster-master-0.1.0-all.jar|--java-cds off' --variant 'pipes+cds|target/cluster-master-0.1.0-all.jar|--java-cds on'",
                 new ByScript("bench/java-worker-start.py", "--variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar'"));
