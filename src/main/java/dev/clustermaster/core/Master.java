@@ -95,21 +95,8 @@ public final class Master {
      * before the event's other actions (the dead worker's group kill may cost a library's first load).
      */
     private static List<Action> promotionsFirst(List<Action> actions) {
-        List<Action> ordered = new ArrayList<>(actions.size());
-        for (Action a : actions) {
-            if (a instanceof Action.Promote) {
-                ordered.add(a);
-            }
-        }
-        if (ordered.isEmpty()) {
-            return actions;
-        }
-        for (Action a : actions) {
-            if (!(a instanceof Action.Promote)) {
-                ordered.add(a);
-            }
-        }
-        return ordered;
+        actions.sort(Comparator.comparing(a -> !(a instanceof Action.Promote)));  // stable: the rest keep their order
+        return actions;
     }
 
     /** One handler per event; a Tick has none: reconciling is all it asks for. */
@@ -715,7 +702,7 @@ public final class Master {
     /**
      * One live worker per slot 1..desired, none above. A warm spare fills an empty slot at once, even within the
      * slot's crash backoff: the backoff throttles starting processes, and a warm spare is already started (the
-     * next spare's start waits for it instead, see {@link #promote}).
+     * next spare's start waits for it instead, see {@link #nextSpareAt}).
      */
     private void reconcileSlots() {
         Set<Integer> filled = filledSlots();
