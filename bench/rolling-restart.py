@@ -11,6 +11,8 @@ SIGHUPs one after the other. Each figure is the master's "rolling restart of" li
 line (its own ms stamps). The first restart of a master is reported apart: its old workers ran without an
 archive, and with AppCDS the first old worker to stop writes it. Variants run round-robin, a fresh master each.
 Default variants: surge=auto and surge=SIZE, with AppCDS (the default under systemd) and with --java-cds off.
+A variant's args go to `run`: `-e DEMO_STARTUP_DELAY_MS=1000` makes each worker's start-up wait 1 s before READY
+(an app that connects to a database first). Under `taskset -c 0` the master and its workers get one CPU.
 """
 import argparse
 import datetime

@@ -49,7 +49,7 @@ class DocsCommandsIT {
     /** An inline `...` that is a whole command line: a known program and at least two more words, no placeholder. */
     private static final Pattern SPAN = Pattern.compile("`([^`\\n]+)`");
     private static final Pattern INLINE = Pattern.compile("(?:\\S+=\\S+ )*(?:sudo|cluster-master|systemctl|journalctl|curl|socat"
-            + "|mvn|python3|bash|sh|java|javac|git|kill|packaging/\\S+|bench/\\S+|\\./\\S+) .+");
+            + "|mvn|python3|taskset|bash|sh|java|javac|git|kill|packaging/\\S+|bench/\\S+|\\./\\S+) .+");
 
     /** A command of a doc: its file, its line, its text (trailing comment removed). */
     record DocCommand(String doc, int line, String text) {
@@ -291,6 +291,10 @@ class DocsCommandsIT {
         put(bench, "python3 bench/spare-kill.py 1 3 1", new ByScript("bench/spare-kill.py", "\"--size\", str(SIZE)"));
         put(bench, "python3 bench/spare-kill.py 0 1 1", new ByScript("bench/spare-kill.py", "\"--size\", str(SIZE)"));
         put(bench, "python3 bench/rolling-restart.py --rounds 3", new ByScript("bench/rolling-restart.py", "CACHE_DIRECTORY=cache"));
+        put(bench, "python3 bench/rolling-restart.py --rounds 3 --variant 'auto, 1 s app start|-e DEMO_STARTUP_DELAY_MS=1000' --variant 'surge 4, 1 s app start|--surge 4 -e DEMO_STARTUP_DELAY_MS=1000' --variant 'auto|' --variant 'surge 4|--surge 4'",
+                new ByScript("bench/rolling-restart.py", "-e DEMO_STARTUP_DELAY_MS=1000"));
+        put(bench, "taskset -c 0 python3 bench/rolling-restart.py --rounds 3 --variant 'auto (1 CPU)|' --variant 'surge 4 (1 CPU)|--surge 4'",
+                new ByScript("bench/rolling-restart.py", "Under `taskset -c 0`"));
         put(bench, "python3 bench/worker-classpath.py --rounds 7", new ByScript("bench/worker-classpath.py", "--java-cds\", \"off\""));
         put(bench, "python3 bench/java-worker-start.py --rounds 5 --restarts 3 --variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar' --variant 'pipes|target/cluster-master-0.1.0-all.jar|--java-cds off' --variant 'pipes+cds|target/cluster-master-0.1.0-all.jar|--java-cds on'",
                 new ByScript("bench/java-worker-start.py", "--variant 'before|/tmp/cm-before/target/cluster-master-0.1.0-all.jar'"));
