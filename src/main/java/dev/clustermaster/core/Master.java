@@ -205,12 +205,23 @@ public final class Master {
     private void onReady(Event.Ready e) {
         Worker w = workers.get(e.workerId());
         if (w != null && w.promotedAt >= 0) {
-            w.promotedAt = -1;  // the promoted spare accepts: the next spare may start (reconcileSpares)
+            accepting(w);
         } else if (w != null && w.spare && w.live()) {
             disableSpares(w, "it sent READY=1 before it was promoted, so it accepts without waiting in "
                     + "ClusterWorker.inheritedListener()");
         } else if (w != null && (w.state == WorkerState.STARTING || w.state == WorkerState.SPAWNING)) {
             markReady(w);
+        }
+    }
+
+    /**
+     * A promoted spare accepts (READY=1 after its hold, or {@link #PROMOTION_SETTLE_MILLIS} passed without): the next
+     * spare may start (reconcileSpares), and a worker it replaces in a recycle stops, after probation as usual.
+     */
+    private void accepting(Worker w) {
+        w.promotedAt = -1;
+        if (isRecycleCandidate(w)) {
+            replacementReady(w);
         }
     }
 
@@ -572,6 +583,11 @@ public final class Master {
     private void markReady(Worker w) {
         w.state = WorkerState.READY;
         w.readyAt = now;
+        replacementReady(w);
+    }
+
+    /** Ready (or a promoted spare accepting): a replacement goes on probation, or its old worker stops now. */
+    private void replacementReady(Worker w) {
         if ((isRestartCandidate(w) || isRecycleCandidate(w)) && policy.probationMillis() > 0) {
             // the old worker keeps serving until the new one proved it stays up
             w.probationUntil = now + policy.probationMillis();
@@ -645,11 +661,39 @@ public final class Master {
             } else {
                 continue;
             }
-            log(Level.INFO, "recycling " + w.describe() + ": " + why + "; its replacement starts first");
+            if (recycleWaitsForSpare()) {
+                return;  // its HELD (or its failure) is an event: reconciled then
+            }
             w.retiring = true;
-            Worker fresh = spawn(w.slot);
-            recycling.put(w.slot, fresh.id);
+            // a warm spare runs the same code: it takes the slot now instead of a start-up; the old worker serves
+            // beside it until it accepts (and passed probation), as beside a fresh replacement
+            Worker spare = warmSpare();
+            if (spare != null) {
+                log(Level.INFO, "recycling " + w.describe() + ": " + why + "; a warm spare takes its slot, the old "
+                        + "worker stops once the spare accepts");
+                promote(spare, w.slot);
+                recycling.put(w.slot, spare.id);
+            } else {
+                log(Level.INFO, "recycling " + w.describe() + ": " + why + "; its replacement starts first");
+                recycling.put(w.slot, spawn(w.slot).id);
+            }
         }
+    }
+
+    /**
+     * A recycle is never urgent: while a spare starts (none warm yet), it waits for that spare rather than start a
+     * second JVM beside it. A spare is warm or failed within ready.timeout.
+     */
+    private boolean recycleWaitsForSpare() {
+        if (warmSpare() != null) {
+            return false;
+        }
+        for (Worker w : workers.values()) {
+            if (w.spare && w.live() && w.state != WorkerState.READY) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The replacement failed: the old worker keeps serving; the slot's backoff delays the next attempt. */
@@ -770,6 +814,10 @@ public final class Master {
         spare.slot = slot;
         spare.restarts = h.started++;
         spare.readyAt = now;
+        long maxAge = policy.recycling().maxAgeMillis();
+        if (maxAge > 0) {
+            spare.maxAgeAt = now + maxAge + jitter(spare.id, maxAge / 10);  // held, it did no work: its age starts now
+        }
         out.add(new Action.Promote(spare.id, spare.pid, slot, spare.restarts));
         log(Level.INFO, "spare (pid " + spare.pid + ") promoted: " + spare.describe() + ", "
                 + (now - spare.startedAt) + " ms after it started");
@@ -826,6 +874,9 @@ public final class Master {
         for (Worker w : List.copyOf(workers.values())) {
             if (w.state == WorkerState.STARTING && enforceReadyDeadline(w)) {
                 continue;
+            }
+            if (w.promotedAt >= 0 && now >= w.promotedAt + PROMOTION_SETTLE_MILLIS) {
+                accepting(w);  // an app that never says READY=1 after its hold
             }
             enforceSupervisionDeadline(w);
         }
@@ -1071,8 +1122,11 @@ public final class Master {
             if (w.state == WorkerState.READY && w.probationUntil > 0) {
                 next = Math.min(next, w.probationUntil);
             }
+            if (w.promotedAt >= 0) {
+                next = Math.min(next, w.promotedAt + PROMOTION_SETTLE_MILLIS);
+            }
             if (w.state == WorkerState.READY && w.maxAgeAt > 0 && !w.retiring && w.probationUntil == 0
-                    && !w.spare && restart == null && recycling.size() < surge()) {
+                    && !w.spare && restart == null && recycling.size() < surge() && !recycleWaitsForSpare()) {
                 // held back by a restart or another recycle: their end is an event that reconciles anyway
                 SlotHistory h = slots.get(w.slot);
                 next = Math.min(next, Math.max(w.maxAgeAt, h == null ? 0 : h.nextSpawnAt));

@@ -6,6 +6,7 @@ import java.util.List;
 
 import static dev.clustermaster.core.Harness.of;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Warm spares (spare=N): started and held, promoted into a slot when a worker dies or a restart needs one. */
@@ -302,6 +303,88 @@ class SpareTest {
         }
         assertTrue(of(h.all.subList(mark, h.all.size()), Action.Spawn.class).stream().anyMatch(Action.Spawn::spare),
                 "a reload tries spares again (once its rolling restart is done): " + h.all.subList(mark, h.all.size()));
+    }
+
+    // ---- recycling (worker.max-rss, worker.max-age, RECYCLE=1): a warm spare runs the same code --------------------
+
+    /** TERM signals to one worker's group (a stop), without the CONT after it. */
+    private static boolean stopped(List<Action> actions, long workerId) {
+        return of(actions, Action.SignalGroup.class).stream().anyMatch(g -> g.workerId() == workerId && g.signal() == Signal.TERM);
+    }
+
+    @Test
+    void aRecycledWorkersSlotGoesToTheWarmSpareAndTheOldOneStopsOnceTheSpareAccepts() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(2);
+
+        List<Action> asked = h.send(new Event.RecycleRequested(old));
+        List<Action.Promote> promoted = of(asked, Action.Promote.class);
+        assertEquals(1, promoted.size(), "the spare takes the slot at once, no start-up to wait for: " + asked);
+        assertEquals(spare, promoted.get(0).workerId());
+        assertEquals(2, promoted.get(0).slot());
+        assertTrue(of(asked, Action.Spawn.class).isEmpty(), "no replacement JVM: " + asked);
+        assertFalse(stopped(asked, old), "the old worker serves until the spare accepts: " + asked);
+        assertEquals("recycling: request", h.snapshot().workers().stream().filter(w -> w.workerId() == old).findFirst().orElseThrow().note());
+
+        List<Action> accepts = h.send(new Event.Ready(spare));
+        assertTrue(stopped(accepts, old), "the promoted spare said READY=1: the old worker stops: " + accepts);
+        assertEquals(List.of(0), of(accepts, Action.Spawn.class).stream().map(Action.Spawn::slot).toList(), "and a new spare starts");
+        h.obeySignals(accepts);
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.REQUEST));
+        assertEquals(2, h.snapshot().readyCount());
+        assertEquals(List.of(), h.snapshot().failingSlots());
+    }
+
+    @Test
+    void aRecycleWaitsForAStartingSpareInsteadOfStartingASecondJvm() {
+        Harness h = new Harness(NOTIFY.withRecycling(new Policy.Recycling(0, 1_000, 5_000)), 1);
+        List<Action.Spawn> started = of(h.tick(0), Action.Spawn.class);
+        assertEquals(List.of(1, 0), started.stream().map(Action.Spawn::slot).toList());
+        h.readyAll();
+        long old = h.workerInSlot(1);
+        long spare = started.get(1).workerId();
+        // past max-age + jitter (1.1 s at most), the spare still starting (its ready timeout is 3 s): nothing yet
+        // (the harness also checks that nextDeadline is not due at once: no busy loop while it waits)
+        List<Action> due = h.tick(1_200);
+        assertTrue(of(due, Action.Spawn.class).isEmpty() && of(due, Action.Promote.class).isEmpty(), "" + due);
+        List<Action> held = h.send(new Event.Held(spare));
+        assertEquals(List.of(spare), of(held, Action.Promote.class).stream().map(Action.Promote::workerId).toList(),
+                "warm now: it takes the slot: " + held);
+        assertTrue(stopped(h.send(new Event.Ready(spare)), old));
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.AGE));
+    }
+
+    @Test
+    void aRecycleByASpareWaitsForProbationAndForAnAppThatNeverSaysReadyASettleTime() {
+        Harness h = new Harness(NOTIFY.withProbation(5_000), 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(1);
+        h.send(new Event.RecycleRequested(old));
+        assertFalse(stopped(h.tick(Master.PROMOTION_SETTLE_MILLIS - 1), old));
+        List<Action> settled = h.tick(1);
+        assertFalse(stopped(settled, old), "accepting now (no READY=1 came), but on probation first: " + settled);
+        assertTrue(of(settled, Action.Log.class).stream().anyMatch(l -> l.message().contains("on probation for 5000 ms")), "" + settled);
+        assertFalse(stopped(h.tick(4_999), old));
+        List<Action> passed = h.tick(1);
+        assertTrue(stopped(passed, old), "probation passed: the old worker stops: " + passed);
+        h.obeySignals(passed);
+        assertEquals(spare, h.workerInSlot(1), "slot 1 is the promoted spare's");
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.REQUEST));
+    }
+
+    @Test
+    void aPromotedSpareThatDiesBeforeItAcceptsLeavesTheOldWorkerServing() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(2);
+        h.send(new Event.RecycleRequested(old));
+        List<Action> died = h.exit(spare, 1);
+        assertFalse(stopped(died, old), "" + died);
+        assertTrue(of(died, Action.Log.class).stream().anyMatch(l -> l.message().contains("recycling failed, the old worker keeps serving")), "" + died);
+        assertEquals("", h.snapshot().workers().stream().filter(w -> w.workerId() == old).findFirst().orElseThrow().note(),
+                "serving as before, not retiring");
+        assertEquals(2, h.snapshot().readyCount());
     }
 
     @Test

@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Warm spares with real JVM workers (the demo worker, which takes its listener from ClusterWorker.inheritedListener()):
  * a killed worker's slot is served by the held spare; a rolling restart stops the stale spare at once although the
  * demo handles SIGTERM itself (the STOP frame ends its hold; the stop timeout is far longer than the wait), replaces
- * every slot and then warms a fresh spare. Deadlines are
+ * every slot and then warms a fresh spare; a worker past worker.max-age is recycled into the warm spare without a
+ * failed request. Deadlines are
  * generous; the timing itself is measured in docs/benchmarks.md, not asserted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -98,6 +99,42 @@ class SpareIT {
         });
         int fresh = warmSpares(3).get(2);  // a spare again after the restart
         assertTrue(!old.contains(fresh) && fresh != stale);
+    }
+
+    @Test
+    @Order(3)
+    void anOldWorkerIsRecycledIntoTheWarmSpareWithoutAFailedRequest() throws Exception {
+        Path own = dir.resolve("recycle");
+        try (MasterProcess m = MasterProcess.start(own, List.of("CM_LOG_JOURNAL=off", "JOURNAL_STREAM="),
+                "--main", "dev.clustermaster.demo.DemoHttpWorker", "--ready", "notify", "--size", "1", "--spare", "1",
+                "--probation", "0", "--max-age", "3s", "--listen", "tcp://127.0.0.1:0", "--runtime-dir", own.resolve("run").toString())) {
+            m.waitForOutput("all 1 workers ready", T);
+            Matcher lm = LISTENING.matcher(m.output());
+            assertTrue(lm.find(), m.output());
+            int p = Integer.parseInt(lm.group(1));
+            Matcher wm = Wait.value("a warm spare", T, () -> WARM.matcher(m.output()), Matcher::find);
+            int spare = Integer.parseInt(wm.group(1));
+            String first = Http.get(p, "/");
+            int old = Integer.parseInt(first.replaceAll("(?s)pid (\\d+) .*", "$1"));
+
+            // one worker only: every request until the old worker has exited must be answered, by it or the spare
+            int failed = 0;
+            int requests = 0;
+            long deadline = System.nanoTime() + T.toNanos();
+            while (!m.output().contains("worker 1 (pid " + old + ") stopped: exit 0") && System.nanoTime() < deadline) {
+                requests++;
+                if (Http.tryGet(p, "/") == null) {
+                    failed++;
+                }
+                Thread.sleep(5);  // pacing, not waiting: a few hundred requests across the recycle are enough
+            }
+            String out = m.output();
+            assertTrue(out.contains("worker 1 (pid " + old + ") stopped: exit 0"), out);
+            assertTrue(out.contains("a warm spare takes its slot"), out);
+            assertTrue(out.contains("recycled worker 1 (pid " + old + ") (age)"), out);
+            assertEquals(0, failed, failed + " of " + requests + " requests failed across the recycle; log: " + out);
+            assertTrue(Http.get(p, "/").startsWith("pid " + spare + " worker 1 "), "the promoted spare serves slot 1");
+        }
     }
 
     /** Pids of the spares that became warm so far, in order, once there are at least n. */
