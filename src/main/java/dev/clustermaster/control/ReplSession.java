@@ -10,6 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * One REPL connection: reads lines, runs them through the {@link CommandTree}, writes answers. Interactive
@@ -21,6 +22,12 @@ final class ReplSession implements Runnable, CommandContext {
     private static final Logger log = LoggerFactory.getLogger(ReplSession.class);
     /** Garbage rarely contains many valid lines; after this many bad lines in a row the client is dropped. */
     static final int MAX_CONSECUTIVE_BAD_LINES = 10;
+    /**
+     * An HTTP request line or Host/Origin header: a web page can POST any body to a loopback TCP port
+     * (fetch with mode no-cors), whose lines would otherwise run as commands after the header lines' errors.
+     */
+    private static final Pattern HTTP_LINE = Pattern.compile(
+            "(?is)[a-z]+ \\S+ HTTP/\\d(\\.\\d)?\\s*|(host|origin):.*");
 
     /** What the session needs from its server. */
     interface Host {
@@ -190,6 +197,11 @@ final class ReplSession implements Runnable, CommandContext {
                     .decode(ByteBuffer.wrap(raw)).toString();
         } catch (CharacterCodingException e) {
             text = "\uFFFD"; // the parser reports it as malformed input
+        }
+        if (HTTP_LINE.matcher(text).matches()) {
+            log.warn("dropped control client {}: it sent HTTP (a web page in a browser?), the REPL runs none of it",
+                    describe());
+            return false;
         }
         ParsedCommand parsed;
         Reply reply;

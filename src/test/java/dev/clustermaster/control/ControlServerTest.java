@@ -574,6 +574,33 @@ class ControlServerTest {
         }
     }
 
+    @Test
+    void aWebPagePostingToTheTcpReplRunsNothing() throws Exception {
+        // fetch('http://127.0.0.1:PORT/', {method: 'POST', mode: 'no-cors', body: ...}) from any web page
+        try (LogCapture logs = new LogCapture()) {
+            server = ControlServer.start(api, ControlServerOptions.builder().tcp(null, 0).processStats(ProcessStatsSource.NONE).build());
+            InetSocketAddress address = server.tcpAddress().orElseThrow();
+            String body = "resize(3)\nstop()\n";
+            try (ReplTestClient c = ReplTestClient.connect(address, StandardProtocolFamily.INET)) {
+                c.send("POST / HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort() + "\r\nOrigin: http://evil.example\r\n"
+                        + "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                String answer = c.readToEnd(ReplTestClient.WAIT);
+                assertFalse(answer.contains("resized"), answer);
+            }
+            // the same body without the request line (a header first) is refused too
+            try (ReplTestClient c = ReplTestClient.connect(address, StandardProtocolFamily.INET)) {
+                c.send("Host: 127.0.0.1\r\n\r\n" + body);
+                c.readToEnd(ReplTestClient.WAIT);
+            }
+            assertEquals(List.of(), api.calls);
+            assertTrue(logs.contains("it sent HTTP"), logs.messages().toString());
+            try (ReplTestClient c = ReplTestClient.connect(address, StandardProtocolFamily.INET)) {
+                c.readUntil(ReplTestClient.PROMPT);
+                assertEquals("resized to 3 workers", c.command("resize(3)"));
+            }
+        }
+    }
+
     private static long usedHeap() {
         Runtime rt = Runtime.getRuntime();
         System.gc();
