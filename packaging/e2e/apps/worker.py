@@ -20,6 +20,7 @@ class Handler(BaseHTTPRequestHandler):
 assert int(os.environ.get("LISTEN_FDS", "0")) >= 1, "no listening socket passed (LISTEN_FDS)"
 server = HTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
 server.socket = socket.socket(fileno=3)
+server.socket.setblocking(False)   # all idle workers wake for a connection: the losers must not block in accept
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
 notify = os.environ.get("NOTIFY_SOCKET")
 if notify:

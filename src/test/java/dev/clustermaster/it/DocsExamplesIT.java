@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -158,6 +159,8 @@ class DocsExamplesIT {
             assertEquals(0, dev.clustermaster.os.Posix.get().kill((int) master.pid(), 15));
             assertTrue(master.waitFor(T.toSeconds(), TimeUnit.SECONDS), "graceful quit:\n" + read(log));
             assertEquals(0, master.exitValue(), read(log));
+            // a worker stuck where SIGTERM cannot reach it (the Python example's accept()) is SIGKILLed instead
+            assertFalse(read(log).contains("did not stop within"), "every worker stopped on SIGTERM:\n" + read(log));
             workers.forEach(pid -> assertTrue(!Procs.alive(pid), "worker " + pid + " gone"));
             System.out.printf("DocsExamplesIT %s: %s -> %s%n", tag, command, answer);
         } finally {
@@ -181,6 +184,22 @@ class DocsExamplesIT {
     void pythonOnTheSharedSocketWithReadyOne() throws Exception {
         requireProgram("python3");
         runExample("python", 2, true);
+    }
+
+    @Test
+    void noPythonWorkerWaitsInAcceptWhereItsStopCannotReachIt() throws Exception {
+        // a connection wakes every idle worker's select(); with a blocking socket the losers would wait in accept(),
+        // deaf to the SIGTERM handler's shutdown(), and each stop would end in SIGKILL after stop.timeout
+        requireProgram("python3");
+        runExample("python", 2, true, (master, port, log) -> {
+            for (int i = 0; i < 300; i++) {
+                Http.get(port, "/");
+                for (int pid : Procs.liveChildren(master.pid())) {
+                    String wchan = read(Path.of("/proc", Integer.toString(pid), "wchan"));
+                    assertFalse(wchan.contains("accept"), "worker " + pid + " waits in " + wchan + " after request " + i);
+                }
+            }
+        });
     }
 
     @Test
