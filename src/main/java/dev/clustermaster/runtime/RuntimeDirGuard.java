@@ -5,10 +5,13 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -34,20 +37,40 @@ final class RuntimeDirGuard {
     static void ensure(Path dir, int euid) throws IOException {
         Path abs = dir.toAbsolutePath();
         Path parent = abs.getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        int mode = parent != null && (modeOf(parent, true) & 0002) != 0 ? 0700 : 0755;
-        if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
-            try {
-                // mkdir(2) with the mode: the umask may narrow it, nothing widens it, no window for others
-                Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString(mode == 0700 ? "rwx------" : "rwxr-xr-x")));
-            } catch (FileAlreadyExistsException e) {
-                // someone was quicker: checked below like any existing directory
+        int mode;
+        try {
+            if (parent != null) {
+                Files.createDirectories(parent);
             }
+            mode = parent != null && (modeOf(parent, true) & 0002) != 0 ? 0700 : 0755;
+            if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    // mkdir(2) with the mode: the umask may narrow it, nothing widens it, no window for others
+                    Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString(mode == 0700 ? "rwx------" : "rwxr-xr-x")));
+                } catch (FileAlreadyExistsException e) {
+                    // someone was quicker: checked below like any existing directory
+                }
+            }
+        } catch (FileSystemException e) {
+            // NIO's message is the bare path: say what failed, why (errno text) and what to do
+            throw new IOException("cannot create runtime directory " + abs + ": " + reason(e)
+                    + "; create it for this user or choose a writable one (runtime.dir, XDG_RUNTIME_DIR)", e);
         }
         check(abs, euid, mode);
+    }
+
+    private static String reason(FileSystemException e) {
+        if (e instanceof AccessDeniedException) {
+            return e.getFile() + ": Permission denied";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return e.getFile() + " is not a directory";
+        }
+        if (e instanceof NoSuchFileException) {
+            return e.getFile() + ": No such file or directory";
+        }
+        return e.getFile() + ": " + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName());
     }
 
     static void check(Path dir, int euid, int maxMode) throws IOException {

@@ -1,5 +1,6 @@
 package dev.clustermaster.it;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,6 +38,20 @@ class BadInputIT {
             boolean syntax = options.contains("--bogus");
             assertEquals(syntax ? 2 : 1, lines.size(), "one line (and 'try --help' for a syntax error):\n" + m.output());
             assertTrue(m.output().lines().noneMatch(l -> l.startsWith("Usage:")), m.output());
+        }
+    }
+
+    @Test
+    void aRuntimeDirectoryThatCannotBeMadeIsNamedWithItsCauseAndFix() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("file"), "");
+        String runtime = dir.resolve("file/run").toString();   // under a regular file: not even root can make it
+        try (MasterProcess m = MasterProcess.start(dir, List.of(),
+                "--exec", "sleep", "--repl", "false", "--runtime-dir", runtime, "--", "600")) {
+            assertEquals(1, m.waitForExit(Duration.ofSeconds(60)), m.output());
+            List<String> errors = m.output().lines().filter(l -> l.contains("ERROR")).toList();
+            assertEquals(1, errors.size(), m.output());
+            assertTrue(errors.get(0).contains("cannot create runtime directory " + runtime + ": " + dir.resolve("file")
+                    + " is not a directory; create it for this user or choose a writable one (runtime.dir"), m.output());
         }
     }
 }
