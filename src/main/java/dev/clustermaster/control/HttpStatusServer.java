@@ -159,7 +159,8 @@ public final class HttpStatusServer implements java.io.Closeable {
             listener.bind(new InetSocketAddress(address, port), 128);
         } catch (IOException e) {
             listener.close();
-            throw new IOException("cannot listen for HTTP status on " + address + ":" + port + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen for HTTP status on " + address + ":" + port + ": " + e.getMessage()
+                    + "; change http.port= or http.address= (ss -ltnp 'sport = :" + port + "' shows who listens there)", e);
         }
         HttpStatusServer status;
         try {

@@ -89,6 +89,8 @@ final class Libc {
     static final int EACCES = Errno.EACCES.intValue();
     static final int EISDIR = Errno.EISDIR.intValue();
     static final int EAFNOSUPPORT = Errno.EAFNOSUPPORT.intValue();
+    static final int EADDRINUSE = Errno.EADDRINUSE.intValue();
+    static final int EADDRNOTAVAIL = Errno.EADDRNOTAVAIL.intValue();
     static final int ERANGE = 34;
     static final int X_OK = Access.X_OK.intValue();
 

@@ -468,7 +468,23 @@ public final class ListenSockets {
     private static IOException failure(Spec spec, String call) {
         int e = Libc.errno();
         String reason = Libc.strerror(e);
-        return new IOException("cannot listen on " + spec.address() + ": " + (call == null ? reason : call + ": " + reason));
+        return new IOException("cannot listen on " + spec.address() + ": " + (call == null ? reason + bindFix(spec, e) : call + ": " + reason));
+    }
+
+    /** What to do about a failed bind(2), for the errors an operator causes. */
+    static String bindFix(Spec spec, int errno) {
+        if (errno == Libc.EADDRINUSE) {
+            return spec.isTcp() ? "; another process listens there (ss -ltnp 'sport = :" + spec.port() + "'): stop it or change listen="
+                    : "; another process holds that path: stop it or change listen=";
+        }
+        if (errno == Libc.EADDRNOTAVAIL) {
+            return "; no interface of this host has that address: fix listen=";
+        }
+        if (errno == Libc.EACCES) {
+            return spec.isTcp() ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE: grant it or change listen="
+                    : "; the master may not write that directory: fix its mode or change listen=";
+        }
+        return "";
     }
 
     private static byte[] sockaddrIn(InetAddress ip, int port) {

@@ -66,6 +66,15 @@ class HttpStatusServerTest {
     }
 
     @Test
+    void aPortInUseIsNamedWithTheSettingsToChange() {
+        int port = server.address().getPort();
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> HttpStatusServer.start(api, null, port));
+        assertEquals("cannot listen for HTTP status on 127.0.0.1:" + port + ": Address already in use; change http.port="
+                + " or http.address= (ss -ltnp 'sport = :" + port + "' shows who listens there)", e.getMessage());
+    }
+
+    @Test
     void rootIsJsonStatus() throws Exception {
         HttpResponse<String> r = request("GET", "/");
         assertEquals(200, r.statusCode());

@@ -157,11 +157,13 @@ class ListenSocketsTest {
         Path sock = dir.resolve("a.sock");
         IOException e = assertThrows(IOException.class,
                 () -> ListenSockets.bind(List.of("unix:" + sock, "tcp://127.0.0.1:" + port)));
-        assertEquals("cannot listen on tcp://127.0.0.1:" + port + ": Address already in use", e.getMessage());
+        assertEquals("cannot listen on tcp://127.0.0.1:" + port + ": Address already in use; another process listens there"
+                + " (ss -ltnp 'sport = :" + port + "'): stop it or change listen=", e.getMessage());
         assertFalse(Files.exists(sock), "the unix socket bound before the failure was released");
 
         IOException notLocal = assertThrows(IOException.class, () -> ListenSockets.bind(List.of("tcp://192.0.2.1:0")));
-        assertEquals("cannot listen on tcp://192.0.2.1:0: Cannot assign requested address", notLocal.getMessage());
+        assertEquals("cannot listen on tcp://192.0.2.1:0: Cannot assign requested address; no interface of this host has"
+                + " that address: fix listen=", notLocal.getMessage());
     }
 
     @Test
