@@ -311,6 +311,7 @@ public final class Config {
                 mainClass = java.mainClass();
             }
             StartChecks.check(exec, javaBin, mainClass != null, env, listen, reusePort);
+            StartChecks.checkGroup(replGroup);
             if (spare > 0 && (mainClass == null || reusePort || portBase != null)) {
                 // only the worker API can hold a started worker back from accepting until it is promoted
                 throw new ConfigException("spare=" + spare + " needs a Java worker (--main or --jar) that takes the listener "

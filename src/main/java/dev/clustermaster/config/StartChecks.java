@@ -2,6 +2,7 @@ package dev.clustermaster.config;
 
 import dev.clustermaster.os.Executables;
 import dev.clustermaster.os.ListenSockets;
+import dev.clustermaster.os.Users;
 
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,14 @@ final class StartChecks {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("reuse.port: " + e.getMessage() + "; fix --listen or drop --reuse-port");
             }
+        }
+    }
+
+    /** A group the control socket and the HTTP port would admit: a typo must not start workers, then fail. */
+    static void checkGroup(String replGroup) {
+        if (replGroup != null && Users.group(replGroup).isEmpty()) {
+            throw new ConfigException("repl.group: no group '" + replGroup + "' on this host; fix --repl-group / repl.group= "
+                    + "or create the group (groupadd " + replGroup + ")");
         }
     }
 

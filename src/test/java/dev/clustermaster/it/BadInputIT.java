@@ -27,6 +27,7 @@ class BadInputIT {
         "--exec sleep --env =x                          | env: bad variable name ''",
         "--exec sleep --listen bogus://x                | listen: bad listen address 'bogus://x'",
         "--config /nonexistent/app.conf                 | cannot read config file /nonexistent/app.conf: No such file or directory",
+        "--exec sleep --repl-group cm-no-such-group     | repl.group: no group 'cm-no-such-group' on this host; fix --repl-group",
         "--exec sleep --bogus                           | Unknown option: '--bogus'"})
     void exitsTwoWithOneLine(String options, String expected) throws Exception {
         List<String> args = new ArrayList<>(List.of(options.trim().split(" +")));
