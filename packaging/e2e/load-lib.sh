@@ -1,6 +1,7 @@
 # HTTP load inside the e2e container, for the zero-downtime checks (sourced by checks/25-* and 26-*).
 # zd_load_start NAME; ...; zd_load_report NAME "scenario" -> PASS/FAIL line "N requests, F failed, longest Ts".
-# ZD_PORT, ZD_SECONDS (each load client stops after it at the latest) must be set.
+# ZD_PORT, ZD_SECONDS (each load client stops after it at the latest) must be set; ZD_UNIT is the unit whose
+# master zd_new_master follows (default cluster-master.service).
 # shellcheck shell=bash
 # The load: two loops of one request per new connection and one loop of keep-alive connections (curl reuses
 # one connection for 20 URLs and, like any HTTP client, retries once when a reused idle connection turns out
@@ -62,10 +63,10 @@ zd_load_report() { # $1 = name, $2 = scenario
 }
 # Prints the main pid once the unit is active again with a master other than $1.
 zd_new_master() {
-    local pid
+    local pid unit=${ZD_UNIT:-cluster-master.service}
     for _ in $(seq 1 240); do
-        pid=$(in_ct systemctl show -p MainPID --value cluster-master.service)
-        if [ "$pid" != 0 ] && [ "$pid" != "$1" ] && [ "$(in_ct systemctl is-active cluster-master.service)" = active ]; then
+        pid=$(in_ct systemctl show -p MainPID --value "$unit")
+        if [ "$pid" != 0 ] && [ "$pid" != "$1" ] && [ "$(in_ct systemctl is-active "$unit")" = active ]; then
             echo "$pid"
             return 0
         fi

@@ -253,6 +253,7 @@ class DocsCommandsIT {
         put(ops, "cluster-master service create APP", e2e("50-app.sh", "cluster-master service create app"));
         put(ops, "packaging/e2e/systemd-e2e.sh target/pkg/cluster-master_*.deb 10-install 50-app", new ByScript(".ci/run", "packaging/e2e/systemd-e2e.sh \"$DEB\""));
         put(ops, "packaging/e2e/systemd-e2e.sh target/pkg/cluster-master_*.deb 10-install 55-dynamic-user", new ByScript(".ci/run", "packaging/e2e/systemd-e2e.sh \"$DEB\""));
+        put(ops, "packaging/e2e/systemd-e2e.sh target/pkg/cluster-master_*.deb 95-rpm", new ByScript(".ci/run", "packaging/e2e/systemd-e2e.sh \"$DEB\""));
         put(ops, "journalctl -u cluster-master --grep 'fd store'", e2e("25-fd-store.sh", "grep \"adopted from systemd's fd store\""));
         put(ops, "systemctl show -p NFileDescriptorStore cluster-master", e2e("25-fd-store.sh", "systemctl show -p NFileDescriptorStore --value cluster-master.service"));
         put(ops, "sudo apt-get install ./cluster-master_0.1.1-1_all.deb", e2e("26-package-upgrade.sh", "apt-get install -y -q \"$UP1\""));
