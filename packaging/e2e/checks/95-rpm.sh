@@ -137,9 +137,10 @@ in_ct $RPM -U --nodeps "$RPM_UP2" >"$WORK/rpm-up2.log" 2>&1 \
 zd_load_report rpmfail "rpm -U with a conf the new master rejects"
 quote <"$WORK/rpm-up2.log"
 if grep -q "cluster-master@app.service was NOT upgraded and still runs the old version: .*upgrade failed: the new master" "$WORK/rpm-up2.log" \
+    && grep -q "fix the cause, then: cluster-master ctl --socket /run/app/cluster-master.sock upgrade" "$WORK/rpm-up2.log" \
     && [ "$(in_ct systemctl show -p MainPID --value cluster-master@app)" = "$ZD_MAIN" ] \
     && [ "$(in_ct systemctl is-active cluster-master@app)" = active ]; then
-    ok "failed upgrade: the old master $ZD_MAIN keeps serving and %postun said why"
+    ok "failed upgrade: the old master $ZD_MAIN keeps serving and %postun said why and how to retry"
 else
     bad "failed upgrade: MainPID $(in_ct systemctl show -p MainPID --value cluster-master@app) (was $ZD_MAIN), output: $(grep cluster-master "$WORK/rpm-up2.log" | tail -n 3)"
 fi
