@@ -220,7 +220,7 @@ public final class Master {
      */
     private void accepting(Worker w) {
         w.promotedAt = -1;
-        if (isRecycleCandidate(w)) {
+        if (w.live() && isRecycleCandidate(w)) {  // a stopping one never serves: its exit ends the recycle
             replacementReady(w);
         }
     }
@@ -469,7 +469,8 @@ public final class Master {
             }
         }
         for (Worker w : workers.values()) {
-            if (restart.inProgress.containsKey(w.slot) && !isRecycleCandidate(w) && !recycling.containsKey(w.slot)) {
+            // all but a recycle's old worker: a recycle's replacement the restart was replacing serves on
+            if (restart.inProgress.containsKey(w.slot) && (isRecycleCandidate(w) || !recycling.containsKey(w.slot))) {
                 w.retiring = false;
             }
         }
@@ -615,7 +616,8 @@ public final class Master {
             return;
         }
         for (Worker old : List.copyOf(workers.values())) {
-            if (old.slot == w.slot && old.retiring && old.live()) {
+            // not w itself: a recycle's replacement a restart replaces in turn serves until the restart's is ready
+            if (old != w && old.slot == w.slot && old.retiring && old.live()) {
                 if (old.recycle != null) {
                     recycled.merge(old.recycle, 1L, Long::sum);
                     log(Level.INFO, "recycled " + old.describe() + " (" + old.recycle.label() + "): " + w.describe() + " serves");

@@ -388,6 +388,65 @@ class SpareTest {
     }
 
     @Test
+    void aRestartDuringASpareRecycleReplacesTheStaleSpareWithoutLeavingTheSlotUnserved() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(1);
+        h.send(new Event.RecycleRequested(old));                  // the spare serves slot 1 beside the old worker
+        List<Action> restart = h.command(7, new Event.Restart());  // the spare runs the code being replaced
+        long fresh = of(restart, Action.Spawn.class).get(0).workerId();
+        assertEquals(1, h.slotOf.get(fresh));
+
+        List<Action> accepts = h.send(new Event.Ready(spare));
+        assertTrue(stopped(accepts, old), "the recycle is done: the old worker stops: " + accepts);
+        assertFalse(stopped(accepts, spare), "but the spare serves slot 1 until the restart's worker is ready: " + accepts);
+        assertEquals(2, h.snapshot().readyCount());
+        h.obeySignals(accepts);
+        assertTrue(stopped(h.send(new Event.Ready(fresh)), spare), "the restart replaces it then");
+    }
+
+    @Test
+    void aFailedRestartDuringASpareRecycleKeepsOneWorkerPerSlot() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(1);
+        h.send(new Event.RecycleRequested(old));
+        long fresh = of(h.command(7, new Event.Restart()), Action.Spawn.class).get(0).workerId();
+        List<Action> failed = h.exit(fresh, 1);                    // the restart fails: the spare serves on, as before it
+        assertTrue(of(failed, Action.Spawn.class).isEmpty(), "slot 1 is served (by the spare, the old worker beside it): " + failed);
+
+        List<Action> accepts = h.send(new Event.Ready(spare));
+        assertTrue(stopped(accepts, old), "the recycle completes: " + accepts);
+        h.obeySignals(accepts);
+        h.tick(60_000);
+        h.readyAll();
+        h.holdSpares();
+        assertEquals(List.of(spare), h.running.keySet().stream().filter(id -> h.slotOf.get(id) == 1).toList(),
+                "slot 1 is the spare's alone, not also a new worker's beside a forgotten 'being replaced' one: "
+                        + h.snapshot().workers());
+        assertEquals("", h.snapshot().workers().stream().filter(w -> w.workerId() == spare).findFirst().orElseThrow().note());
+    }
+
+    @Test
+    void aPromotedSpareStoppedBeforeItAcceptsNeverCompletesItsRecycle() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        h.send(new Event.RecycleRequested(h.workerInSlot(1)));   // the spare takes slot 1, it never says READY=1
+        List<Action> stop = h.command(2, new Event.StopWorkers()); // every worker stops; the spare is slow to exit
+        for (Action.Spawn s : of(stop, Action.Spawn.class)) {
+            h.send(new Event.Ready(s.workerId()));               // slots 1 and 2 serve with new workers
+        }
+        long serving = h.workerInSlot(1);
+        h.command(3, new Event.Restart());                       // slot 1's new worker serves until its replacement is ready
+
+        List<Action> settled = h.tick(Master.PROMOTION_SETTLE_MILLIS);
+        assertFalse(stopped(settled, serving), "a stopping spare's settle time ends no one's service: " + settled);
+        assertEquals(2, h.snapshot().readyCount());
+        assertTrue(h.snapshot().workers().stream().noneMatch(w -> w.workerId() == spare && !w.note().isEmpty()),
+                "and it is not on probation: " + h.snapshot().workers());
+    }
+
+    @Test
     void autoSurgeIsOnePerCpuOrAQuarterOfTheWorkersWhicheverIsMore() {
         Policy auto = new Policy(true, 1_000, 3_000, 5_000, Policy.AUTO_SURGE, new Backoff(500, 4_000), 10_000);
         assertEquals(1, auto.surgeFor(1));
