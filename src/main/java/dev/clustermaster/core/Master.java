@@ -704,8 +704,10 @@ public final class Master {
         if (fresh.live()) {
             stop(fresh);
         }
+        // a restart replacing the slot (it was replacing the replacement) stops the old worker too once its own is ready
+        boolean restarting = restart != null && restart.inProgress.containsKey(fresh.slot);
         for (Worker w : workers.values()) {
-            if (w.slot == fresh.slot && w.retiring && w.live()) {
+            if (w.slot == fresh.slot && w.retiring && w.live() && !restarting) {
                 w.retiring = false;
                 if (w.recycle == RecycleReason.REQUEST) {
                     w.recycle = null;  // asked once; an RSS or age limit asks again by itself after the backoff

@@ -428,6 +428,26 @@ class SpareTest {
     }
 
     @Test
+    void aSpareRecycleThatFailsWhileARestartReplacesTheSpareStillEndsWithOneWorkerPerSlot() {
+        Harness h = new Harness(NOTIFY, 2);
+        long spare = warm(h);
+        long old = h.workerInSlot(1);
+        h.send(new Event.RecycleRequested(old));
+        long fresh = of(h.command(7, new Event.Restart()), Action.Spawn.class).get(0).workerId();
+        h.exit(spare, 1);                                          // the recycle fails: the old worker serves on
+
+        List<Action> ready = h.send(new Event.Ready(fresh));
+        assertTrue(stopped(ready, old), "the restart replaces slot 1: its old worker stops too: " + ready);
+        h.obeySignals(ready);
+        for (int i = 0; i < 5 && !h.all.contains(new Action.Reply(7, true, "restarted 2 workers")); i++) {
+            h.readyAll();
+            h.obeySignals(List.copyOf(h.all));
+        }
+        assertEquals(List.of(fresh), h.running.keySet().stream().filter(id -> h.slotOf.get(id) == 1).toList(),
+                "one worker in slot 1: " + h.snapshot().workers());
+    }
+
+    @Test
     void aPromotedSpareStoppedBeforeItAcceptsNeverCompletesItsRecycle() {
         Harness h = new Harness(NOTIFY, 2);
         long spare = warm(h);
