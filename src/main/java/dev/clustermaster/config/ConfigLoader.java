@@ -5,7 +5,6 @@ import dev.clustermaster.os.CgroupLimits;
 import dev.clustermaster.os.Signals;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,12 +60,24 @@ public final class ConfigLoader {
         }
         settings.putAll(fromEnvironment(env));
         settings.putAll(cli);
-        return toBuilder(settings);
+        try {
+            return toBuilder(settings);
+        } catch (ConfigException e) {
+            if (settings.values().stream().anyMatch(v -> v.contains(" #") && e.getMessage().contains(v))) {
+                throw new ConfigException(e.getMessage() + "; in a properties file a '#' after a value is part of it:"
+                        + " put the comment on a line of its own");
+            }
+            throw e;
+        }
     }
 
     static Map<String, String> readFile(Path file) {
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (java.io.BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            r.mark(1);
+            if (r.read() != '\uFEFF') { // a byte order mark (Windows editors) would be part of the first key
+                r.reset();
+            }
             p.load(r);
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + reason(e)

@@ -40,6 +40,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aFileSavedWithAByteOrderMarkAndCrLfReadsAsWithout() throws Exception {
+        Path file = dir.resolve("app.conf");   // as Notepad saves it: the BOM would make the first key 'U+FEFFname'
+        Files.writeString(file, "\uFEFFname=app\r\nexec=sleep 600\r\nsize=2\r\n");
+        Config c = load(file, Map.of(), Map.of());
+        assertEquals("app", c.name());
+        assertEquals(List.of("sleep", "600"), c.workerArgv());
+        assertEquals(2, c.size());
+    }
+
+    @Test
+    void aCommentAfterAValueIsNamedAsTheCause() throws Exception {
+        Path file = dir.resolve("app.conf");
+        Files.writeString(file, "exec=sleep 600\nstop.timeout=30s # half a minute\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file, Map.of(), Map.of()));
+        assertTrue(e.getMessage().startsWith("stop.timeout: expected a time span"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("got '30s # half a minute' (expected a number at '# half a minute'); in a"
+                + " properties file a '#' after a value is part of it: put the comment on a line of its own"), e.getMessage());
+    }
+
+    @Test
     void defaultSizeIsCpusClampedByMaxChildProcessesAndMemory() {
         assertEquals(8, load(null, Map.of("CM_EXEC", "sleep"), Map.of()).size());
         assertEquals(3, load(null, Map.of("CM_EXEC", "sleep", "MAX_CHILD_PROCESSES", "3"), Map.of()).size());
