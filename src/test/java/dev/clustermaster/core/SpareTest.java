@@ -356,6 +356,21 @@ class SpareTest {
     }
 
     @Test
+    void aRecycleWaitingForASpareThatNeverHoldsStartsAFreshWorkerAtTheSparesReadyTimeout() {
+        Harness h = new Harness(NOTIFY.withRecycling(new Policy.Recycling(0, 1_000, 5_000)), 1);
+        h.tick(0);
+        h.readyAll();
+        long old = h.workerInSlot(1);
+        assertTrue(h.tick(1_200).isEmpty(), "due, waiting for the starting spare");
+        assertEquals(3_000, h.master.nextDeadline().getAsLong(), "the loop sleeps until the spare's ready timeout");
+        List<Action> late = h.tick(1_800);
+        List<Action.Spawn> fresh = of(late, Action.Spawn.class);
+        assertEquals(List.of(1), fresh.stream().map(Action.Spawn::slot).toList(), "spares off, the recycle goes on: " + late);
+        assertTrue(stopped(h.send(new Event.Ready(fresh.get(0).workerId())), old));
+        assertEquals(1L, h.snapshot().recycled().get(RecycleReason.AGE));
+    }
+
+    @Test
     void aRecycleByASpareWaitsForProbationAndForAnAppThatNeverSaysReadyASettleTime() {
         Harness h = new Harness(NOTIFY.withProbation(5_000), 2);
         long spare = warm(h);
