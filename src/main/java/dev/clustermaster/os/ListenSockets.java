@@ -306,6 +306,9 @@ public final class ListenSockets {
             if (Libc.api().bind(fd, address, address.length) != 0) {
                 throw failure(spec, null);
             }
+            if (!spec.path.startsWith("@")) {
+                allowGroup(spec);
+            }
             if (Libc.api().listen(fd, BACKLOG) != 0) {
                 throw failure(spec, "listen");
             }
@@ -314,6 +317,19 @@ public final class ListenSockets {
             Libc.api().close(fd);
             throw e;
         }
+    }
+
+    /**
+     * Connecting needs write permission on the socket file, which bind(2) creates with the umask's mode (0755 by
+     * hand, 0750 under the units' UMask=0027): only the master's user could connect, never a proxy in front.
+     * 0660 lets in the master's group as well, as the control socket does.
+     */
+    private static void allowGroup(Spec spec) throws IOException {
+        Path path = Path.of(spec.path);
+        if (!Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther()) {
+            throw new IOException("cannot listen on " + spec.address() + ": the path was replaced while binding");
+        }
+        Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
     }
 
     /**
@@ -476,6 +492,9 @@ public final class ListenSockets {
         if (errno == Libc.EADDRINUSE) {
             return spec.isTcp() ? "; another process listens there (ss -ltnp 'sport = :" + spec.port() + "'): stop it or change listen="
                     : "; another process holds that path: stop it or change listen=";
+        }
+        if (errno == Libc.ENOENT && !spec.isTcp()) {
+            return "; its directory does not exist: create it or change listen=";
         }
         if (errno == Libc.EADDRNOTAVAIL) {
             return "; no interface of this host has that address: fix listen=";

@@ -121,6 +121,8 @@ class ListenSocketsTest {
             assertTrue(c.isConnected());
         }
         assertEquals("unix:" + path, ListenSockets.describe(l.fd()));
+        // connecting needs write permission: the umask's 0755/0750 would keep out a proxy in the master's group
+        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
 
         IOException inUse = assertThrows(IOException.class, () -> bind("unix:" + path));
         assertTrue(inUse.getMessage().startsWith("cannot listen on unix:" + path + ": Address already in use"), inUse.getMessage());
@@ -160,6 +162,11 @@ class ListenSocketsTest {
         assertEquals("cannot listen on tcp://127.0.0.1:" + port + ": Address already in use; another process listens there"
                 + " (ss -ltnp 'sport = :" + port + "'): stop it or change listen=", e.getMessage());
         assertFalse(Files.exists(sock), "the unix socket bound before the failure was released");
+
+        Path noDir = dir.resolve("missing/http.sock");
+        IOException missing = assertThrows(IOException.class, () -> ListenSockets.bind(List.of("unix:" + noDir)));
+        assertEquals("cannot listen on unix:" + noDir + ": No such file or directory; its directory does not exist: create it"
+                + " or change listen=", missing.getMessage());
 
         IOException notLocal = assertThrows(IOException.class, () -> ListenSockets.bind(List.of("tcp://192.0.2.1:0")));
         assertEquals("cannot listen on tcp://192.0.2.1:0: Cannot assign requested address; no interface of this host has"
