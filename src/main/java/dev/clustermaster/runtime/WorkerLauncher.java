@@ -258,14 +258,36 @@ final class WorkerLauncher implements AutoCloseable {
         logLevel = level;
     }
 
-    /** The lowest port from port.base up that no live worker holds: a rolling restart's new worker never fights the old one. */
+    /**
+     * The lowest port from port.base up that no live worker holds: a rolling restart's new worker never fights the
+     * old one. A port another process listens on is skipped: its worker could only crash-loop on "address in use",
+     * and a readiness probe of it would ask the other process.
+     */
     private int reservePort() throws IOException {
         for (int p = config.portBase(); p <= 65535; p++) {
+            if (!portsInUse.contains(p) && heldByAnotherProcess(p)) {
+                log.warn("port.base: port {} is held by another process (not a worker), skipping it; "
+                        + "ss -ltnp 'sport = :{}' shows which", p, p);
+                continue;
+            }
             if (portsInUse.add(p)) {
                 return p;
             }
         }
         throw new IOException("no free port left above port.base=" + config.portBase());
+    }
+
+    /** A listener on any address of p (the wildcard bind conflicts with them all; SO_REUSEADDR passes TIME_WAIT). */
+    private static boolean heldByAnotherProcess(int p) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(p), 1);
+            return false;
+        } catch (java.net.BindException e) {
+            return String.valueOf(e.getMessage()).contains("in use"); // not EACCES: a worker may have the capability
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** With ready=log: reports the worker ready at its first output line that matches. */

@@ -90,4 +90,19 @@ class ReadinessIT {
         }
     }
 
+    @Test
+    void aPortBasePortThatAnotherProcessHoldsIsSkipped() throws Exception {
+        int base = Http.freePorts(3);
+        // a neighbour's server on port.base: its worker would crash-loop on "address in use" while the probe asked the neighbour
+        try (java.net.ServerSocket neighbour = new java.net.ServerSocket(base, 50, java.net.InetAddress.getLoopbackAddress());
+             MasterProcess m = MasterProcess.start(dir, List.of(), "--jar", appJar().toString(), "--size", "1",
+                "--port-base", Integer.toString(base), "--ready", "http://127.0.0.1:$PORT/",
+                "--repl", "false", "--runtime-dir", dir.resolve("run").toString())) {
+            m.waitForOutput("all 1 workers ready", T);
+            assertTrue(Http.get(base + 1, "/").contains("worker 1"), m.output());
+            assertTrue(m.output().contains("port.base: port " + base + " is held by another process"), m.output());
+            assertFalse(m.output().contains("BindException"), m.output());
+        }
+    }
+
 }
