@@ -1,5 +1,7 @@
-# Helpers for checks that drive an app's unit under HTTP load (sourced by checks/50-app.sh and 95-rpm.sh):
-# reload_under_load UNIT URL reloads it during sequential GETs and asserts 0 failed and every worker replaced.
+# Helpers for checks that drive an app's unit under HTTP load (sourced by checks/26-*, 50-app.sh, 90-* and 95-rpm.sh):
+# reload_under_load UNIT URL reloads it during sequential GETs and asserts 0 failed and every worker replaced;
+# own_app_create / own_apps_start set up the user's own apps beside the package's service, and assert_upgraded
+# (needs load-lib.sh) proves a package upgrade moved one to the new jar in place.
 # shellcheck shell=bash
 # HTTP load from inside the container: sequential GETs until $2 exists; each line the answer or FAILED.
 # $1 url, $2 stop file, $3 output file
@@ -36,4 +38,57 @@ reload_under_load() {
         bad "$unit reload under load: $ok_n answered, $bad_n failed: $(in_ct grep -v '^pid' /tmp/load.out | sort | uniq -c | head -n 3); workers $(echo $before) -> $(echo $after)"
     fi
     echo "$unit reload_ms=$ms answered=$ok_n failed=$bad_n" >>"$FIGURES"
+}
+
+# The user's own app as the packaged DemoHttpWorker, 1 worker on 127.0.0.1:$2, either as an instance of the template
+# ($1 = cluster-master@NAME.service, conf /etc/cluster-master/NAME.conf) or as a unit named after it ($1 = NAME.service,
+# written by "cluster-master service create NAME").
+OWN_JVM_ARGS="-Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m"
+own_app_create() { # $1 unit, $2 port
+    local name=${1%.service} out
+    case $1 in
+        cluster-master@*)
+            in_ct sh -c "cat > /etc/cluster-master/${name#cluster-master@}.conf" <<EOF
+main=dev.clustermaster.demo.DemoHttpWorker
+jvm.args=$OWN_JVM_ARGS
+ready=notify
+size=1
+listen=tcp://127.0.0.1:$2
+stop.timeout=20s
+EOF
+            ;;
+        *)
+            # shellcheck disable=SC2086 # one --jvm-arg per word
+            out=$(in_ct cluster-master service create "$name" --main dev.clustermaster.demo.DemoHttpWorker --size 1 \
+                --listen "tcp://127.0.0.1:$2" --ready notify --stop-timeout 20s $(printf -- '--jvm-arg=%s ' $OWN_JVM_ARGS) 2>&1) \
+                || bad "cluster-master service create $name: $out"
+            ;;
+    esac
+}
+# Enables and starts the units together (they start in parallel) and asserts each is active.
+own_apps_start() { # $@ units
+    in_ct timeout 180 systemctl enable --now "$@" >/dev/null 2>&1 || true
+    local u
+    for u in "$@"; do
+        [ "$(in_ct systemctl is-active "$u")" = active ] && ok "$u: active ($(in_ct systemctl show -p ExecStart --value "$u" | grep -o 'argv\[\]=[^;]*'))" \
+            || bad "$u did not start: $(in_ct systemctl status "$u" --no-pager 2>&1 | tail -n 10)"
+    done
+}
+# The jar(s) a process has open from the package's directory ("... (deleted)" once a package upgrade replaced it).
+jar_of() { in_ct sh -c "ls -l /proc/$1/fd 2>/dev/null" | grep -o '/usr/share/cluster-master/cluster-master\.jar.*' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+# After a package upgrade: $1 unit, $2 its master before, $3 the package tool's output, $4 who did it (postinst).
+# Asserts a new master that the output names, the old one gone (drained), and the new one on the jar now on disk.
+assert_upgraded() {
+    local unit=$1 old=$2 new j
+    if ! new=$(ZD_UNIT=$unit zd_new_master "$old"); then
+        bad "$unit: the package upgrade did not replace its master (MainPID still $old, with '$(jar_of "$old")' open)"
+        return 0
+    fi
+    grep -q "$unit: upgraded: master $old -> $new" "$3" && ok "$4 moved $unit to the new package with ctl upgrade (master $old -> $new)" \
+        || bad "$4 output lacks '$unit: upgraded: master $old -> $new'"
+    await 60 '[ -z "$(in_ct ps -o pid= -p "$old" 2>/dev/null || true)" ]' && ok "$unit: the old master $old drained its workers and exited" \
+        || bad "$unit: the old master $old still runs"
+    j=$(jar_of "$new")
+    [ "$j" = /usr/share/cluster-master/cluster-master.jar ] && ok "$unit: the new master $new runs the jar now on disk" \
+        || bad "$unit: the new master $new has '$j' open, not the jar now on disk"
 }

@@ -38,19 +38,20 @@ wait
 cat "$out.1" "$out.2" "$out.3" >"$out"
 EOF
 in_ct chmod +x /root/load.sh
-ZD_LOAD_PID=
+ZD_LOAD_PIDS=()
 ZD_RESULTS=()
-zd_load_start() { # $1 = name
+zd_load_start() { # $1 = name, $2 = port (default $ZD_PORT); several may run at once: one zd_load_report stops all
     in_ct rm -f /tmp/load.stop "/tmp/load-$1.out"
-    in_ct /root/load.sh "$ZD_PORT" "/tmp/load-$1.out" "$ZD_SECONDS" &
-    ZD_LOAD_PID=$!
+    in_ct /root/load.sh "${2:-$ZD_PORT}" "/tmp/load-$1.out" "$ZD_SECONDS" &
+    ZD_LOAD_PIDS+=($!)
     sleep 2
 }
-# Stops the load and reports on it (not in a subshell: it waits for its own background job).
+# Stops the load and reports on it (not in a subshell: it waits for its own background jobs).
 zd_load_report() { # $1 = name, $2 = scenario
     local total failed longest
     in_ct touch /tmp/load.stop
-    wait "$ZD_LOAD_PID" 2>/dev/null || true
+    if [ ${#ZD_LOAD_PIDS[@]} -gt 0 ]; then wait "${ZD_LOAD_PIDS[@]}" 2>/dev/null || true; fi
+    ZD_LOAD_PIDS=()
     read -r total failed longest < <(in_ct awk '/^R /{n++; if ($2 != 200) f++; if ($3 > max) max = $3}
         END {printf "%d %d %.2f\n", n, f, max}' "/tmp/load-$1.out")
     ZD_RESULTS+=("$2: $total requests, $failed failed, longest ${longest}s")
