@@ -223,7 +223,8 @@ public final class ClusterMaster implements ControlApi {
     public CompletableFuture<String> reload(Config next) {
         Config previous = current;
         List<String> applied = ConfigDiff.applied(previous, next);
-        List<String> ignored = ConfigDiff.needRestart(previous, next);
+        // against the start's settings: a reload that only reverts an earlier, unapplied listen= change is no change
+        List<String> ignored = ConfigDiff.needRestart(config, next);
         if (next.size() > config.maxSize()) {
             return CompletableFuture.failedFuture(new IllegalStateException("reload failed: size " + next.size()
                     + " exceeds max.children " + config.maxSize() + " of the running master (the running workers are kept)"));

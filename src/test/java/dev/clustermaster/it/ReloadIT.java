@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue 8 item 4: ctl reload (what systemctl reload runs) re-reads the config file of a real CLI master. */
@@ -98,6 +99,28 @@ class ReloadIT {
             assertTrue(bad.err().contains("surge") && bad.err().contains("running workers are kept"), bad.err());
             assertEquals(Set.copyOf(now), Set.copyOf(m.workers()), "a bad reload changes no worker");
             assertEquals(0, ctl(socket, "status").exit());
+        }
+    }
+
+    /** A setting only a restart applies is named while the conf differs from what the master started with, no longer. */
+    @Test
+    void aRestartOnlySettingIsNamedUntilTheConfIsBackToWhatRuns() throws Exception {
+        Files.createDirectories(dir.resolve("out"));
+        Path conf = dir.resolve("app.conf");
+        Path socket = dir.resolve("cm.sock");
+        writeConf(conf, "size=1\nprobation=0\nenv.GREETING=one\n");
+        try (MasterProcess m = MasterProcess.start(dir, List.of(), "--config", conf.toString(), "--repl", socket.toString(),
+                "--runtime-dir", dir.resolve("run").toString(), "--no-signals")) {
+            m.waitForOutput("all 1 workers ready", T);
+            writeConf(conf, "size=1\nprobation=0\nenv.GREETING=one\npdeathsig=false\n");
+            Run changed = ctl(socket, "reload");
+            assertEquals(0, changed.exit(), changed.err() + m.output());
+            assertTrue(changed.out().contains("not applied until the master restarts: pdeathsig"), changed.out());
+
+            writeConf(conf, "size=1\nprobation=0\nenv.GREETING=one\n");
+            Run reverted = ctl(socket, "reload");
+            assertEquals(0, reverted.exit(), reverted.err() + m.output());
+            assertFalse(reverted.out().contains("not applied"), "the running master has pdeathsig on: " + reverted.out());
         }
     }
 
