@@ -153,10 +153,13 @@ public final class HttpStatusServer implements java.io.Closeable {
     static HttpStatusServer start(ControlApi api, String bindAddress, int port, Options options,
                                   HttpRoutes.PeerUids peerUids) throws IOException {
         String address = bindAddress == null || bindAddress.isBlank() ? DEFAULT_BIND_ADDRESS : bindAddress;
-        ServerSocketChannel listener = ServerSocketChannel.open();
+        InetSocketAddress where = new InetSocketAddress(address, port);
+        // an IPv4 address on an IPv4 socket: the JDK's default IPv6 socket turns 0.0.0.0 into [::], every IPv6 address too
+        ServerSocketChannel listener = where.getAddress() instanceof java.net.Inet4Address
+                ? ServerSocketChannel.open(java.net.StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(new InetSocketAddress(address, port), 128);
+            listener.bind(where, 128);
         } catch (IOException e) {
             listener.close();
             throw new IOException("cannot listen for HTTP status on " + address + ":" + port + ": " + e.getMessage()

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -66,9 +67,28 @@ class HttpStatusServerTest {
     }
 
     @Test
+    void anIpv4WildcardListensOnIpv4Only() throws Exception {
+        HttpStatusServer any = HttpStatusServer.start(api, "0.0.0.0", 0);
+        try {
+            assertTrue(any.address().getAddress() instanceof java.net.Inet4Address, any.address().toString());
+            assertTrue(any.address().getAddress().isAnyLocalAddress(), any.address().toString());
+            if (java.net.NetworkInterface.networkInterfaces().anyMatch(i -> i.inetAddresses()
+                    .anyMatch(a -> a instanceof java.net.Inet6Address && a.isLoopbackAddress()))) {
+                assertThrows(java.net.ConnectException.class, () -> {
+                    try (java.net.Socket s = new java.net.Socket("::1", any.address().getPort())) {
+                        s.getInputStream();
+                    }
+                }, "http.address=0.0.0.0 must not answer on [::1]");
+            }
+        } finally {
+            any.close();
+        }
+    }
+
+    @Test
     void aPortInUseIsNamedWithTheSettingsToChange() {
         int port = server.address().getPort();
-        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        java.io.IOException e = assertThrows(java.io.IOException.class,
                 () -> HttpStatusServer.start(api, null, port));
         assertEquals("cannot listen for HTTP status on 127.0.0.1:" + port + ": Address already in use; change http.port="
                 + " or http.address= (ss -ltnp 'sport = :" + port + "' shows who listens there)", e.getMessage());
