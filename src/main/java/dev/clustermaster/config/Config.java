@@ -270,10 +270,10 @@ public final class Config {
                 throw new ConfigException("name: expected 1-64 letters, digits, '.', '_', '-', '@', got '" + name + "'");
             }
             if (mainClass == null && jar == null && exec.isEmpty()) {
-                throw new ConfigException("missing worker: give --exec CMD or --main CLASS");
+                throw new ConfigException("missing worker: give --exec CMD, --main CLASS or --jar JAR (exec=, main=, jar= in a config file)");
             }
             if ((mainClass != null || jar != null) && !exec.isEmpty()) {
-                throw new ConfigException("give either --exec or --main/--jar, not both");
+                throw new ConfigException("give either --exec or --main/--jar, not both (exec= or main=/jar= in a config file)");
             }
             if (maxSize < 0) {
                 throw new ConfigException("max children must be >= 0, got " + maxSize);

@@ -38,7 +38,7 @@ class MainTest {
     void missingExecIsAUsageError() {
         Result r = run("run", "--size", "2");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("missing worker: give --exec CMD or --main CLASS"), r.err());
+        assertTrue(r.err().contains("missing worker: give --exec CMD, --main CLASS or --jar JAR (exec=, main=, jar= in a config file)"), r.err());
     }
 
     @Test

@@ -92,7 +92,7 @@ class ConfigLoaderTest {
 
     @Test
     void badValuesGiveMessagesThatNameTheSetting() throws Exception {
-        assertEquals("missing worker: give --exec CMD or --main CLASS",
+        assertEquals("missing worker: give --exec CMD, --main CLASS or --jar JAR (exec=, main=, jar= in a config file)",
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of())).getMessage());
         assertEquals("size: expected a whole number >= 0, got '-1'",
                 assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of("exec", "x", "size", "-1"))).getMessage());
