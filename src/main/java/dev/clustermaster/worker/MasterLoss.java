@@ -6,11 +6,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Ends a worker whose master is gone, so that no orphan keeps serving (or holding a port) unsupervised.
- * Shutdown hooks get {@link #HOOK_GRACE_MILLIS}; then the JVM is halted whatever they are doing.
+ * The app's stop and the shutdown hooks get {@link #HOOK_GRACE_MILLIS} in all; then the JVM is halted whatever they
+ * are doing.
  */
 final class MasterLoss {
 
     static final long HOOK_GRACE_MILLIS = 2000;
+    /**
+     * The master's death also brings SIGTERM (PR_SET_PDEATHSIG), at the same moment as the IPC channel's EOF: the
+     * app's own stop (ClusterWorker.onStop, or a handler of its own) gets this long to drain what is in flight
+     * before an exit would cut it. An exit at once raced that drain and closed connections unanswered.
+     */
+    static final long STOP_SIGNAL_GRACE_MILLIS = 500;
     /** Exit status of a worker that ended because its master vanished. */
     static final int EXIT_STATUS = 1;
 
@@ -35,7 +42,16 @@ final class MasterLoss {
         halter.setDaemon(true);
         halter.start();
         // System.exit blocks while hooks run (forever if one hangs); keep the caller free.
-        Thread exiter = new Thread(() -> System.exit(EXIT_STATUS), "cm-master-loss-exit");
+        Thread exiter = new Thread(() -> {
+            try {
+                Thread.sleep(STOP_SIGNAL_GRACE_MILLIS);
+            } catch (InterruptedException e) {
+                // Exit now then.
+            }
+            if (!GracefulStop.stopping()) {  // draining after the stop signal: its own exit comes, or the halt
+                System.exit(EXIT_STATUS);
+            }
+        }, "cm-master-loss-exit");
         exiter.setDaemon(true);
         exiter.start();
     }

@@ -109,6 +109,36 @@ class WorkerMainProcessTest {
     }
 
     @Test
+    void theStopSignalThatComesWithTheMastersDeathDrainsBeforeTheWorkerExits() throws Exception {
+        UnixSocketChannel[] pair = UnixSocketChannel.pair();
+        UnixSocketChannel master = pair[0];
+        ChildJvm.closeOnExec(pair[0].getFD());
+        ChildJvm.closeOnExec(pair[1].getFD());
+        cleanup.add(master);
+        Path drained = dir.resolve("drained");
+        Map<String, String> env = Map.of("CM_CHILD_ID", "1", "CM_RESTART", "0", "CM_WORKER_ID", "7",
+                "CM_MASTER_PID", Long.toString(ProcessHandle.current().pid()), "CM_IPC_FD", Integer.toString(CHILD_IPC_FD));
+        ChildJvm child = ChildJvm.start(List.of(WorkerMain.class.getName(), StopFixture.class.getName(), drained.toString()),
+                env, Map.of(CHILD_IPC_FD, pair[1].getFD()), dir.resolve("child.log"));
+        cleanup.add(child);
+        ChildJvm.closeRaw(pair[1].getFD());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!child.output().contains("armed")) {
+            assertTrue(System.nanoTime() < deadline, () -> "the fixture never armed: " + child.output());
+            Thread.sleep(20);
+        }
+
+        // a kill -9 of the master: the kernel sends PR_SET_PDEATHSIG's SIGTERM and closes the master's end at once
+        child.signal(15);
+        master.close();
+        OptionalInt status = child.awaitExit(Duration.ofSeconds(WAIT_SECONDS));
+        assertTrue(status.isPresent(), child::output);
+        assertEquals(0, status.getAsInt(), () -> "the drain (300 ms, a request in flight) ended the worker, not the "
+                + "master's loss cutting it: " + child.output());
+        assertEquals("drained stopping=true", java.nio.file.Files.readString(drained));
+    }
+
+    @Test
     void missingMainClassExitsWithStatus2() throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", ChildJvm.classPath(), WorkerMain.class.getName(), "no.such.Main")
