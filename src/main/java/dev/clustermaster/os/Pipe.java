@@ -2,6 +2,7 @@ package dev.clustermaster.os;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * An anonymous pipe, both ends close-on-exec so they only reach a child through the spawn fd map.
@@ -63,12 +64,24 @@ public final class Pipe implements Closeable {
 
     /** Blocks until the pipe whose read end is {@code fd} reaches EOF (every writer closed it), then closes fd. */
     public static void awaitEof(int fd) {
+        readToEof(fd, 0);
+    }
+
+    /**
+     * Blocks until EOF on the read end {@code fd} (every writer closed it), then closes fd.
+     * @return what was read, up to {@code max} bytes as UTF-8 (the rest is read and dropped)
+     */
+    public static String readToEof(int fd, int max) {
         byte[] buf = new byte[64];
+        java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
         try {
             while (true) {
                 long n = Libc.api().read(fd, buf, buf.length);
                 if (n == 0 || (n < 0 && Libc.errno() != Libc.EINTR)) {
-                    return;
+                    return kept.toString(StandardCharsets.UTF_8);
+                }
+                if (n > 0) {
+                    kept.write(buf, 0, (int) Math.min(n, Math.max(0, max - kept.size())));
                 }
             }
         } finally {

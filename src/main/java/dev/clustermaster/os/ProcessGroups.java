@@ -29,6 +29,23 @@ public final class ProcessGroups {
         return kill(pid, signal);
     }
 
+    /**
+     * Whether pid runs: exists and is no zombie. For a process that is not our child (we cannot reap it), whose
+     * zombie stays until its own parent reaps it.
+     */
+    public static boolean running(int pid) {
+        if (!signalProcess(pid, 0)) {
+            return false;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')');
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (java.io.IOException e) {
+            return false;  // gone between the two looks
+        }
+    }
+
     private static boolean kill(int target, int signal) {
         POSIX posix = Posix.get();
         if (posix.kill(target, signal) == 0) {

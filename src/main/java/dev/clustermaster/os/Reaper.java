@@ -15,6 +15,23 @@ public final class Reaper {
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
     private static final AtomicBoolean warnedEchild = new AtomicBoolean();
 
+    /** Blocking waitpid for a child that is about to end (a launcher shell); UNKNOWN if it is no child of ours. */
+    public ExitStatus await(int pid) {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("refusing to waitpid(" + pid + ")");
+        }
+        int[] status = new int[1];
+        while (true) {
+            int rc = Libc.api().waitpid(pid, status, 0);
+            if (rc == pid) {
+                return ExitStatus.fromWaitStatus(status[0]);
+            }
+            if (Libc.errno() != Libc.EINTR) {
+                return ExitStatus.UNKNOWN;
+            }
+        }
+    }
+
     /** Non-blocking waitpid for each pid; returns only those that ended, with how they ended. */
     public Map<Integer, ExitStatus> reap(Collection<Integer> pids) {
         Map<Integer, ExitStatus> done = new LinkedHashMap<>();

@@ -1,7 +1,6 @@
 package dev.clustermaster.runtime;
 
 import dev.clustermaster.config.Config;
-import dev.clustermaster.os.ExitStatus;
 import dev.clustermaster.os.NotifyListener;
 import dev.clustermaster.os.Pipe;
 import dev.clustermaster.os.ProcessGroups;
@@ -35,6 +34,14 @@ import java.util.concurrent.CompletableFuture;
 final class MasterUpgrade {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");
     private static final long POLL_MILLIS = 100;
+    /**
+     * The new master is started by a shell that backgrounds it and exits, so it is reparented to the service manager
+     * at once (systemd is PID 1 or a subreaper) and systemd, told MAINPID=, supervises it as its own child. A
+     * child of this master stays "not our child" to systemd after this one exits, and systemd stops such a main
+     * process by SIGKILL to the whole unit at once (KillMode=mixed waits only for a main process it can reap).
+     * The shell prints the new master's pid (LISTEN_PID is its own pid, exec keeps it) on fd %1$d.
+     */
+    private static final String LAUNCH = "sh -c 'LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"' sh \"$@\" %1$d>&- & echo $! >&%1$d";
 
     /** What the master does around an upgrade: free and restore what only one master can hold, then quit. */
     interface Host {
@@ -95,13 +102,14 @@ final class MasterUpgrade {
         final NotifyListener listener;
         final Pipe pipe;
         final int pid;
+        /** The new master's process group: its launcher shell's pid. */
+        final int pgid;
         final long deadline;
         volatile boolean done;
 
         Attempt(CompletableFuture<String> reply) throws IOException {
             this.reply = reply;
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"", "sh"));
-            argv.addAll(ownCommandLine());
+            List<String> command = ownCommandLine();
             Path notifyPath = config.runtimeDir().resolve("upgrade-" + MasterUpgrade.this.pid + ".sock");
             this.listener = NotifyListener.bind(notifyPath, msg -> host.submit(() -> onMessage(msg)));
             this.pipe = Pipe.open();
@@ -115,6 +123,9 @@ final class MasterUpgrade {
             }
             int pipeFd = SocketActivation.FIRST_FD + names.size();
             fds.put(pipeFd, pipe.readFd());
+            int pidFd = pipeFd + 1;
+            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", String.format(LAUNCH, pidFd), "sh"));
+            argv.addAll(command);
             if (!names.isEmpty()) {
                 childEnv.put(SocketActivation.LISTEN_FDS, Integer.toString(names.size()));
                 childEnv.put(SocketActivation.LISTEN_FDNAMES, String.join(":", names));
@@ -124,8 +135,17 @@ final class MasterUpgrade {
             childEnv.put(UpgradeHandover.FD, Integer.toString(pipeFd));
             childEnv.put(UpgradeHandover.FROM, Integer.toString(MasterUpgrade.this.pid));
             host.releaseForUpgrade();
-            try {
-                this.pid = new ProcessSpawner().spawn(argv, childEnv, fds);
+            try (Pipe pidPipe = Pipe.open()) {
+                fds.put(pidFd, pidPipe.writeFd());
+                this.pgid = new ProcessSpawner().spawn(argv, childEnv, fds);
+                pidPipe.closeWriteEnd();
+                String said = Pipe.readToEof(pidPipe.detachReadFd(), 32).trim();
+                new Reaper().await(pgid);
+                try {
+                    this.pid = Integer.parseInt(said);
+                } catch (NumberFormatException e) {
+                    throw new IOException("the new master's launcher shell printed '" + said + "', not its pid");
+                }
             } catch (IOException | RuntimeException e) {
                 listener.close();
                 pipe.close();
@@ -140,13 +160,11 @@ final class MasterUpgrade {
             watcher.start();
         }
 
-        /** Reaps the new master if it exits before the handover; enqueues its exit or the timeout. */
+        /** Notices the new master's exit before the handover (no child of ours: no status); enqueues it or the timeout. */
         private void watch() {
-            Reaper reaper = new Reaper();
             while (!done) {
-                ExitStatus st = reaper.reap(List.of(pid)).get(pid);
-                if (st != null) {
-                    host.submit(() -> failed("the new master (pid " + pid + ") ended (" + st.describe() + ") before it was ready", false));
+                if (!ProcessGroups.running(pid)) {
+                    host.submit(() -> failed("the new master (pid " + pid + ") ended before it was ready", false));
                     return;
                 }
                 if (System.nanoTime() > deadline) {
@@ -181,8 +199,7 @@ final class MasterUpgrade {
             }
             done = true;
             if (kill) {
-                ProcessGroups.signalGroup(pid, 9);
-                new Reaper().reap(List.of(pid));
+                ProcessGroups.signalGroup(pgid, 9);
             }
             pipe.close();
             listener.close();
