@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
                 + "config file > defaults.",
                 "",
                 "Signals: HUP reload (re-read the config, then a rolling restart), INT/TERM graceful quit (second INT: "
-                        + "hard quit), TTIN/TTOU one worker more/less; QUIT thread dump; USR1, USR2, ALRM, TSTP and the "
+                        + "hard quit), TTIN/TTOU one worker more/less (TTOU never below one); QUIT thread dump; USR1, USR2, ALRM, TSTP and the "
                         + "other fatal-by-default ones are logged and ignored."})
 public final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("dev.clustermaster.master");

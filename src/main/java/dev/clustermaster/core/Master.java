@@ -342,10 +342,12 @@ public final class Master {
         }
     }
 
-    /** SIGTTOU: one worker fewer. */
+    /** SIGTTOU: one worker fewer, never none: a few stray signals must not stop the service (as gunicorn's). */
     private void shrinkBySignal() {
-        if (quitting == Quitting.NO && desired > 0) {
+        if (quitting == Quitting.NO && desired > 1) {
             resize(desired - 1);
+        } else if (quitting == Quitting.NO) {
+            log(Level.WARN, "SIGTTOU ignored: a signal leaves at least one worker (to stop them all: resize(0), or ctl size 0)");
         }
     }
 

@@ -208,6 +208,12 @@ class MasterTest {
         h.send(new Event.SignalReceived(Signal.TTOU));
         h.send(new Event.SignalReceived(Signal.TTOU));
         assertEquals(1, h.master.desiredSize());
+        List<Action> last = h.send(new Event.SignalReceived(Signal.TTOU));
+        assertEquals(1, h.master.desiredSize(), "stray TTOUs never stop the last worker");
+        assertTrue(of(last, Action.Log.class).stream().anyMatch(l -> l.message().startsWith("SIGTTOU ignored")), "" + last);
+        assertEquals(0, of(h.command(1, new Event.Resize(0)), Action.Reply.class).stream().filter(r -> !r.ok()).count(),
+                "an explicit resize(0) still may");
+        assertEquals(0, h.master.desiredSize());
     }
 
     @Test
