@@ -1118,6 +1118,9 @@ public final class Master {
         if (policy.recycling().maxRssBytes() > 0) {
             next = Math.min(next, nextRssCheckAt);
         }
+        // once per call, not per worker: each is a scan of every worker, and this runs after every event
+        boolean recycleMayStart = policy.recycling().maxAgeMillis() > 0 && restart == null && recycling.size() < surge()
+                && !recycleWaitsForSpare();
         for (Worker w : workers.values()) {
             if (w.stopAt > 0) {
                 next = Math.min(next, w.stopAt);
@@ -1132,7 +1135,7 @@ public final class Master {
                 next = Math.min(next, w.promotedAt + PROMOTION_SETTLE_MILLIS);
             }
             if (w.state == WorkerState.READY && w.maxAgeAt > 0 && !w.retiring && w.probationUntil == 0
-                    && !w.spare && restart == null && recycling.size() < surge() && !recycleWaitsForSpare()) {
+                    && !w.spare && recycleMayStart) {
                 // held back by a restart or another recycle: their end is an event that reconciles anyway
                 SlotHistory h = slots.get(w.slot);
                 next = Math.min(next, Math.max(w.maxAgeAt, h == null ? 0 : h.nextSpawnAt));

@@ -2,6 +2,10 @@ package dev.clustermaster.os;
 
 import jnr.posix.POSIX;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /** kill(2) for one process or a whole process group, refusing the pid values that hit far more than intended. */
 public final class ProcessGroups {
     private ProcessGroups() {}
@@ -38,10 +42,10 @@ public final class ProcessGroups {
             return false;
         }
         try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             int close = stat.lastIndexOf(')');
             return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;  // gone between the two looks
         }
     }
